@@ -1,0 +1,597 @@
+//! Typed objects with their positions: namespaces, workloads (pods and pod templates),
+//! Services and NetworkPolicies. One bad document or object never sinks the others.
+
+mod network_policy;
+mod selector;
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::net::IpAddr;
+
+use k8s_openapi::api::core::v1::{PodSpec, ServiceSpec};
+use k8s_openapi::api::networking::v1::NetworkPolicySpec;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+pub use network_policy::{
+    parse_cidr, NamespaceScope, NetworkPolicy, Peer, PeerKind, PolicyTypes, PortMatch, PortSel, Protocol, Rule,
+};
+pub use selector::{Labels, Requirement, Selector};
+
+use crate::report::Loc;
+use crate::source::{join_index, join_key, parse_source, Document, Limits, Source, Span};
+
+/// The label the API server sets on every namespace (KEP-2161).
+pub const NAMESPACE_NAME_LABEL: &str = "kubernetes.io/metadata.name";
+
+/// How manifests are read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoadOptions {
+    /// Namespace for namespaced objects without `metadata.namespace`.
+    pub default_namespace: String,
+    /// Parser limits.
+    pub limits: Limits,
+}
+
+impl Default for LoadOptions {
+    fn default() -> Self {
+        Self { default_namespace: "default".into(), limits: Limits::default() }
+    }
+}
+
+/// Identity of an object as the report shows it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct ObjectId {
+    /// `apiVersion`.
+    #[serde(rename = "apiVersion")]
+    pub api_version: String,
+    /// `kind`.
+    pub kind: String,
+    /// `metadata.name`.
+    pub name: String,
+    /// Namespace, for namespaced kinds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+}
+
+impl fmt::Display for ObjectId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.namespace {
+            Some(ns) => write!(f, "{} {}/{}", self.kind, ns, self.name),
+            None => write!(f, "{} {}", self.kind, self.name),
+        }
+    }
+}
+
+/// Where an object was written: its document and the path prefix (`items[3]` inside a List).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ObjRef {
+    /// Index into [`Workspace::documents`].
+    pub doc: usize,
+    /// Path of the object inside the document (empty for a top-level object).
+    pub base: String,
+}
+
+impl ObjRef {
+    /// Full document path of a field of this object.
+    pub fn path(&self, field: &str) -> String {
+        match (self.base.is_empty(), field.is_empty()) {
+            (true, _) => field.to_string(),
+            (false, true) => self.base.clone(),
+            (false, false) if field.starts_with('[') => format!("{}{field}", self.base),
+            (false, false) => format!("{}.{field}", self.base),
+        }
+    }
+}
+
+/// A namespace: from the input, or implied because something refers to it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Namespace {
+    /// Name.
+    pub name: String,
+    /// Labels, including the implied `kubernetes.io/metadata.name`.
+    pub labels: Labels,
+    /// The Namespace object, when the input has one.
+    pub obj: Option<ObjRef>,
+}
+
+/// A container port.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContainerPort {
+    /// Port name, for named-port resolution.
+    pub name: Option<String>,
+    /// Port number.
+    pub number: i32,
+    /// Protocol (TCP when omitted); `None` when invalid.
+    pub protocol: Option<Protocol>,
+}
+
+/// A pod or a pod template: the unit NetworkPolicies select.
+#[derive(Debug, Clone)]
+pub struct Workload {
+    /// Identity as reported: the top owner for owned pods, else the object itself.
+    pub id: ObjectId,
+    /// The object that carries the pod (template).
+    pub obj: ObjRef,
+    /// Kind of that object (`Pod`, `Deployment`, …).
+    pub source_kind: String,
+    /// Path of the pod template inside the object (empty for a Pod).
+    pub template: String,
+    /// Namespace.
+    pub namespace: String,
+    /// Pod labels.
+    pub labels: Labels,
+    /// Annotations of the object.
+    pub annotations: BTreeMap<String, String>,
+    /// Pod spec.
+    pub spec: PodSpec,
+    /// Container ports, flattened over containers.
+    pub ports: Vec<ContainerPort>,
+    /// Pod IPs from `status`, when the manifest carries them.
+    pub ips: Vec<IpAddr>,
+}
+
+impl Workload {
+    /// `namespace/name[Kind]`, the form the connectivity map prints.
+    pub fn display(&self) -> String {
+        format!("{}/{}[{}]", self.namespace, self.id.name, self.id.kind)
+    }
+
+    /// `hostNetwork: true`.
+    pub fn host_network(&self) -> bool {
+        self.spec.host_network.unwrap_or(false)
+    }
+
+    /// Path of a pod-template field inside the document, e.g. `spec.template.metadata.labels`.
+    pub fn template_path(&self, field: &str) -> String {
+        let rel = match (self.template.is_empty(), field.is_empty()) {
+            (true, _) => field.to_string(),
+            (false, true) => self.template.clone(),
+            (false, false) => format!("{}.{field}", self.template),
+        };
+        self.obj.path(&rel)
+    }
+}
+
+/// A Service (kept for the rules that follow traffic through it).
+#[derive(Debug, Clone)]
+pub struct Service {
+    /// Identity.
+    pub id: ObjectId,
+    /// Where.
+    pub obj: ObjRef,
+    /// Namespace.
+    pub namespace: String,
+    /// Spec as written.
+    pub spec: ServiceSpec,
+}
+
+/// A problem with the input itself (not a rule finding).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// What went wrong.
+    pub kind: ProblemKind,
+    /// Where.
+    pub loc: Loc,
+    /// Message.
+    pub message: String,
+    /// The object, when known.
+    pub object: Option<ObjectId>,
+    /// Other places involved.
+    pub related: Vec<(String, Loc)>,
+}
+
+/// Kinds of input problems.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProblemKind {
+    /// The text is not YAML/JSON, or exceeds a limit.
+    Syntax,
+    /// The document is not a valid object of its kind.
+    Object,
+    /// The same object is defined more than once.
+    Duplicate,
+}
+
+/// Everything read from the input.
+#[derive(Debug, Default)]
+pub struct Workspace {
+    /// Source names, in input order.
+    pub files: Vec<String>,
+    /// Documents that parsed.
+    pub documents: Vec<Document>,
+    /// Number of documents, including unreadable ones.
+    pub document_count: usize,
+    /// Namespaces, by name.
+    pub namespaces: BTreeMap<String, Namespace>,
+    /// Pods and pod templates.
+    pub workloads: Vec<Workload>,
+    /// NetworkPolicies.
+    pub policies: Vec<NetworkPolicy>,
+    /// Services.
+    pub services: Vec<Service>,
+    /// Input problems.
+    pub problems: Vec<Problem>,
+    /// Objects of kinds that are not analysed, per kind.
+    pub skipped: BTreeMap<String, usize>,
+    /// Objects analysed.
+    pub objects: usize,
+}
+
+impl Workspace {
+    /// Read every source.
+    pub fn load(sources: &[Source], options: &LoadOptions) -> Self {
+        let mut ws = Workspace::default();
+        let mut seen: HashMap<(String, Option<String>, String), Vec<(ObjRef, ObjectId)>> = HashMap::new();
+        for (file, src) in sources.iter().enumerate() {
+            ws.files.push(src.name.clone());
+            let (docs, errors) = parse_source(file, &src.text, &options.limits);
+            ws.document_count += docs.len() + errors.len();
+            for e in errors {
+                ws.problems.push(Problem {
+                    kind: ProblemKind::Syntax,
+                    loc: Loc { file, doc: e.index, span: e.span, path: String::new() },
+                    message: e.message,
+                    object: None,
+                    related: Vec::new(),
+                });
+            }
+            for doc in docs {
+                let idx = ws.documents.len();
+                let value = doc.value.clone();
+                ws.documents.push(doc);
+                let obj = ObjRef { doc: idx, base: String::new() };
+                ws.load_value(&value, obj, options, &mut seen, 0);
+            }
+        }
+        ws.report_duplicates(seen);
+        ws.imply_namespaces();
+        ws
+    }
+
+    /// Location of a field of an object (falls back to the nearest written ancestor).
+    pub fn loc(&self, obj: &ObjRef, field: &str) -> Loc {
+        self.loc_at(obj, &obj.path(field), false)
+    }
+
+    /// Location of the key of a field (e.g. `policyTypes` rather than its value).
+    pub fn key_loc(&self, obj: &ObjRef, field: &str) -> Loc {
+        self.loc_at(obj, &obj.path(field), true)
+    }
+
+    fn loc_at(&self, obj: &ObjRef, path: &str, key: bool) -> Loc {
+        match self.documents.get(obj.doc) {
+            Some(d) => Loc {
+                file: d.file,
+                doc: d.index,
+                span: if key { d.key_span_of(path) } else { d.span_of(path) },
+                path: path.to_string(),
+            },
+            None => Loc { file: 0, doc: 0, span: Span::default(), path: path.to_string() },
+        }
+    }
+
+    fn problem(&mut self, kind: ProblemKind, obj: &ObjRef, field: &str, message: String, object: Option<ObjectId>) {
+        let loc = self.loc(obj, field);
+        self.problems.push(Problem { kind, loc, message, object, related: Vec::new() });
+    }
+
+    fn load_value(
+        &mut self,
+        value: &Value,
+        obj: ObjRef,
+        options: &LoadOptions,
+        seen: &mut HashMap<(String, Option<String>, String), Vec<(ObjRef, ObjectId)>>,
+        depth: usize,
+    ) {
+        let Some(map) = value.as_object() else {
+            let found = type_name(value);
+            self.problem(ProblemKind::Object, &obj, "", format!("expected a Kubernetes object (a mapping), found {found}"), None);
+            return;
+        };
+        let kind = map.get("kind").and_then(Value::as_str);
+        let api_version = map.get("apiVersion").and_then(Value::as_str);
+        let (kind, api_version) = match (kind, api_version) {
+            (None, None) if !map.contains_key("kind") && !map.contains_key("apiVersion") => {
+                *self.skipped.entry("(no kind)".into()).or_default() += 1;
+                return;
+            }
+            (Some(k), Some(a)) => (k.to_string(), a.to_string()),
+            (None, _) => {
+                self.problem(ProblemKind::Object, &obj, "kind", "`kind` must be a non-empty string".into(), None);
+                return;
+            }
+            (Some(_), None) => {
+                self.problem(ProblemKind::Object, &obj, "apiVersion", "`apiVersion` must be a non-empty string".into(), None);
+                return;
+            }
+        };
+        if kind.ends_with("List") && depth == 0 {
+            match map.get("items") {
+                Some(Value::Array(items)) => {
+                    for (i, item) in items.iter().enumerate() {
+                        let child = ObjRef { doc: obj.doc, base: join_index(&obj.path("items"), i) };
+                        self.load_value(item, child, options, seen, depth + 1);
+                    }
+                }
+                Some(Value::Null) | None => {}
+                Some(other) => {
+                    let found = type_name(other);
+                    self.problem(ProblemKind::Object, &obj, "items", format!("`items` must be a list, found {found}"), None);
+                }
+            }
+            return;
+        }
+        let Some(expected) = served_api_version(&kind) else {
+            *self.skipped.entry(kind).or_default() += 1;
+            return;
+        };
+        if api_version != expected {
+            self.problem(
+                ProblemKind::Object,
+                &obj,
+                "apiVersion",
+                format!("apiVersion `{api_version}` is not served for kind {kind}; use `{expected}`"),
+                None,
+            );
+            return;
+        }
+        let meta: Meta = match self.typed(map.get("metadata"), &obj, "metadata") {
+            Some(m) => m,
+            None => return,
+        };
+        let Some(name) = meta.name.clone().filter(|n| !n.is_empty()) else {
+            self.problem(ProblemKind::Object, &obj, "metadata", format!("{kind} has no `metadata.name`"), None);
+            return;
+        };
+        let namespaced = kind != "Namespace";
+        let namespace = namespaced.then(|| {
+            meta.namespace.clone().filter(|n| !n.is_empty()).unwrap_or_else(|| options.default_namespace.clone())
+        });
+        let id = ObjectId { api_version, kind: kind.clone(), name: name.clone(), namespace: namespace.clone() };
+        let ns = namespace.clone().unwrap_or_default();
+        let loaded = match kind.as_str() {
+            "Namespace" => {
+                let mut labels = meta.labels.clone().unwrap_or_default();
+                labels.insert(NAMESPACE_NAME_LABEL.into(), name.clone());
+                self.namespaces.insert(name.clone(), Namespace { name: name.clone(), labels, obj: Some(obj.clone()) });
+                true
+            }
+            "NetworkPolicy" => match self.typed::<NetworkPolicySpec>(map.get("spec"), &obj, "spec") {
+                Some(spec) => {
+                    self.policies.push(NetworkPolicy::new(id.clone(), obj.clone(), ns, name.clone(), spec));
+                    true
+                }
+                None => false,
+            },
+            "Service" => match self.typed::<ServiceSpec>(map.get("spec"), &obj, "spec") {
+                Some(spec) => {
+                    self.services.push(Service { id: id.clone(), obj: obj.clone(), namespace: ns, spec });
+                    true
+                }
+                None => false,
+            },
+            "Pod" => self.load_pod(map, &obj, &meta, id.clone(), ns),
+            _ => self.load_template(map, &obj, &meta, id.clone(), ns),
+        };
+        if loaded {
+            self.objects += 1;
+            seen.entry((kind, namespace, name)).or_default().push((obj, id));
+        }
+    }
+
+    fn load_pod(&mut self, map: &serde_json::Map<String, Value>, obj: &ObjRef, meta: &Meta, id: ObjectId, ns: String) -> bool {
+        let Some(spec) = self.typed::<PodSpec>(map.get("spec"), obj, "spec") else { return false };
+        let status: PodStatus = self.typed(map.get("status"), obj, "status").unwrap_or_default();
+        let mut ips = Vec::new();
+        let listed = status.pod_ips.iter().flatten().filter_map(|p| p.ip.clone());
+        for (i, ip) in status.pod_ip.iter().cloned().chain(listed).enumerate() {
+            match ip.parse::<IpAddr>() {
+                Ok(a) if !ips.contains(&a) => ips.push(a),
+                Ok(_) => {}
+                Err(_) => {
+                    let field = if i == 0 && status.pod_ip.is_some() { "status.podIP".to_string() } else { "status.podIPs".to_string() };
+                    self.problem(ProblemKind::Object, obj, &field, format!("pod IP {ip:?} is not an IP address"), Some(id.clone()));
+                }
+            }
+        }
+        let owner = meta
+            .owner_references
+            .iter()
+            .flatten()
+            .find(|o| o.controller == Some(true))
+            .or_else(|| meta.owner_references.iter().flatten().next());
+        let display = match owner {
+            Some(o) => ObjectId {
+                api_version: o.api_version.clone().unwrap_or_default(),
+                kind: o.kind.clone().filter(|k| !k.is_empty()).unwrap_or_else(|| "Pod".into()),
+                name: o.name.clone().filter(|n| !n.is_empty()).unwrap_or_else(|| id.name.clone()),
+                namespace: id.namespace.clone(),
+            },
+            None => id,
+        };
+        self.push_workload(display, obj, "Pod", "", meta.clone(), meta.labels.clone().unwrap_or_default(), spec, ips, ns);
+        true
+    }
+
+    fn load_template(&mut self, map: &serde_json::Map<String, Value>, obj: &ObjRef, meta: &Meta, id: ObjectId, ns: String) -> bool {
+        let kind = id.kind.clone();
+        let template = if kind == "CronJob" { "spec.jobTemplate.spec.template" } else { "spec.template" };
+        let mut keys = template.split('.');
+        let mut node = keys.next().and_then(|k| map.get(k));
+        for key in keys {
+            node = node.and_then(|n| n.get(key));
+        }
+        let Some(tpl) = node.filter(|n| !n.is_null()) else {
+            if kind == "ReplicationController" {
+                // The API allows an RC without a template; it then runs no pods.
+                return true;
+            }
+            self.problem(ProblemKind::Object, obj, template, format!("{kind} has no pod template (`{template}`)"), Some(id));
+            return false;
+        };
+        let tmeta: Meta = match self.typed(tpl.get("metadata"), obj, &format!("{template}.metadata")) {
+            Some(m) => m,
+            None => return false,
+        };
+        let Some(spec) = self.typed::<PodSpec>(tpl.get("spec"), obj, &format!("{template}.spec")) else { return false };
+        let labels = tmeta.labels.unwrap_or_default();
+        self.push_workload(id, obj, &kind, template, meta.clone(), labels, spec, Vec::new(), ns);
+        true
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn push_workload(
+        &mut self,
+        id: ObjectId,
+        obj: &ObjRef,
+        source_kind: &str,
+        template: &str,
+        meta: Meta,
+        labels: Labels,
+        spec: PodSpec,
+        ips: Vec<IpAddr>,
+        namespace: String,
+    ) {
+        let ports = spec
+            .containers
+            .iter()
+            .chain(spec.init_containers.iter().flatten().filter(|c| c.restart_policy.as_deref() == Some("Always")))
+            .flat_map(|c| c.ports.iter().flatten())
+            .map(|p| ContainerPort {
+                name: p.name.clone().filter(|n| !n.is_empty()),
+                number: p.container_port,
+                protocol: p.protocol.as_deref().map_or(Some(Protocol::Tcp), Protocol::parse),
+            })
+            .collect();
+        self.workloads.push(Workload {
+            id,
+            obj: obj.clone(),
+            source_kind: source_kind.to_string(),
+            template: template.to_string(),
+            namespace,
+            labels,
+            annotations: meta.annotations.unwrap_or_default(),
+            spec,
+            ports,
+            ips,
+        });
+    }
+
+    /// Deserialize a part of an object; a type error becomes a problem at the offending field.
+    fn typed<T: DeserializeOwned + Default>(&mut self, value: Option<&Value>, obj: &ObjRef, field: &str) -> Option<T> {
+        let Some(value) = value.filter(|v| !v.is_null()) else { return Some(T::default()) };
+        match serde_path_to_error::deserialize::<_, T>(value) {
+            Ok(v) => Some(v),
+            Err(e) => {
+                let mut path = field.to_string();
+                for seg in e.path().iter() {
+                    path = match seg {
+                        serde_path_to_error::Segment::Seq { index } => join_index(&path, *index),
+                        serde_path_to_error::Segment::Map { key } => join_key(&path, key),
+                        serde_path_to_error::Segment::Enum { variant } => join_key(&path, variant),
+                        serde_path_to_error::Segment::Unknown => path,
+                    };
+                }
+                let inner = e.into_inner().to_string();
+                let inner = inner.split(" at line ").next().unwrap_or(&inner).to_string();
+                let message = format!("`{path}`: {inner}");
+                self.problem(ProblemKind::Object, obj, &path, message, None);
+                None
+            }
+        }
+    }
+
+    fn report_duplicates(&mut self, seen: HashMap<(String, Option<String>, String), Vec<(ObjRef, ObjectId)>>) {
+        let mut dups: Vec<_> = seen.into_values().filter(|v| v.len() > 1).collect();
+        dups.sort();
+        for mut group in dups {
+            group.sort();
+            let Some((first, _)) = group.first().cloned() else { continue };
+            let first_loc = self.loc(&first, "metadata.name");
+            for (obj, id) in group.iter().skip(1) {
+                let loc = self.loc(obj, "metadata.name");
+                self.problems.push(Problem {
+                    kind: ProblemKind::Duplicate,
+                    loc,
+                    message: format!("{id} is already defined; only one object of a kind may have a given name"),
+                    object: Some(id.clone()),
+                    related: vec![("first defined here".to_string(), first_loc.clone())],
+                });
+            }
+        }
+    }
+
+    fn imply_namespaces(&mut self) {
+        let referenced: Vec<String> = self
+            .workloads
+            .iter()
+            .map(|w| w.namespace.clone())
+            .chain(self.policies.iter().map(|p| p.namespace.clone()))
+            .chain(self.services.iter().map(|s| s.namespace.clone()))
+            .collect();
+        for name in referenced {
+            self.namespaces.entry(name.clone()).or_insert_with(|| Namespace {
+                labels: Labels::from([(NAMESPACE_NAME_LABEL.to_string(), name.clone())]),
+                name,
+                obj: None,
+            });
+        }
+    }
+}
+
+/// The apiVersion served for each analysed kind (Kubernetes 1.37).
+fn served_api_version(kind: &str) -> Option<&'static str> {
+    Some(match kind {
+        "Namespace" | "Pod" | "Service" | "ReplicationController" => "v1",
+        "Deployment" | "ReplicaSet" | "StatefulSet" | "DaemonSet" => "apps/v1",
+        "Job" | "CronJob" => "batch/v1",
+        "NetworkPolicy" => "networking.k8s.io/v1",
+        _ => return None,
+    })
+}
+
+fn type_name(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "a mapping",
+    }
+}
+
+/// Object metadata, read leniently: owner references need only a name here.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Meta {
+    name: Option<String>,
+    namespace: Option<String>,
+    labels: Option<Labels>,
+    annotations: Option<BTreeMap<String, String>>,
+    owner_references: Option<Vec<OwnerRef>>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct OwnerRef {
+    api_version: Option<String>,
+    kind: Option<String>,
+    name: Option<String>,
+    controller: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct PodStatus {
+    #[serde(rename = "podIP")]
+    pod_ip: Option<String>,
+    #[serde(rename = "podIPs")]
+    pod_ips: Option<Vec<PodIp>>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+struct PodIp {
+    ip: Option<String>,
+}

@@ -1,0 +1,393 @@
+//! The reachability engine: who is isolated, what each policy allows, and why.
+//!
+//! Kubernetes semantics, exactly: a pod is isolated for a direction iff some policy selecting it
+//! has that direction in its effective `policyTypes`; what it may do is the union of the rules of
+//! those policies; a connection needs the source's egress *and* the destination's ingress.
+//! No rule ids and no diagnostics here — rules ask this engine questions.
+
+mod connlist;
+mod explain;
+mod ports;
+
+use std::net::IpAddr;
+
+pub use connlist::{ConnEntry, Connectivity, PeerRef};
+pub use explain::{Endpoint, SideVerdict, Verdict};
+pub use ports::{ConnSet, PortSet};
+
+use crate::model::{NamespaceScope, NetworkPolicy, PeerKind, PortMatch, PortSel, Protocol, Rule, Workload, Workspace};
+
+/// Direction of a rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Direction {
+    /// Traffic into the selected pods.
+    Ingress,
+    /// Traffic out of the selected pods.
+    Egress,
+}
+
+impl Direction {
+    /// `Ingress` or `Egress`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Direction::Ingress => "Ingress",
+            Direction::Egress => "Egress",
+        }
+    }
+}
+
+/// A fixed-size set of workload indices.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct BitSet {
+    words: Vec<u64>,
+}
+
+impl BitSet {
+    fn new(n: usize) -> Self {
+        Self { words: vec![0; n.div_ceil(64)] }
+    }
+
+    fn insert(&mut self, i: usize) {
+        if let Some(w) = self.words.get_mut(i / 64) {
+            *w |= 1 << (i % 64);
+        }
+    }
+
+    /// Whether `i` is in the set.
+    pub fn contains(&self, i: usize) -> bool {
+        self.words.get(i / 64).is_some_and(|w| w & (1 << (i % 64)) != 0)
+    }
+
+    fn union_with(&mut self, other: &BitSet) {
+        for (a, b) in self.words.iter_mut().zip(&other.words) {
+            *a |= b;
+        }
+    }
+
+    /// Members, ascending.
+    pub fn iter(&self) -> impl Iterator<Item = usize> + '_ {
+        self.words.iter().enumerate().flat_map(|(wi, &w)| {
+            let mut w = w;
+            std::iter::from_fn(move || {
+                if w == 0 {
+                    return None;
+                }
+                let b = w.trailing_zeros() as usize;
+                w &= w - 1;
+                Some(wi * 64 + b)
+            })
+        })
+    }
+
+    /// Whether the set is empty.
+    pub fn is_empty(&self) -> bool {
+        self.words.iter().all(|w| *w == 0)
+    }
+}
+
+/// A rule, precompiled: which workloads its peers match and which ports it allows.
+#[derive(Debug, Clone)]
+struct CompiledRule {
+    /// No `from`/`to`: every peer, in-cluster and external.
+    all_peers: bool,
+    /// Workloads matched by pod peers or by ipBlocks containing a pod IP.
+    pods: BitSet,
+    /// ipBlock peers (for external addresses).
+    blocks: Vec<(ipnet::IpNet, Vec<ipnet::IpNet>)>,
+    /// Ports allowed whatever the destination.
+    fixed: ConnSet,
+    /// Named ports, resolved on the destination pod.
+    named: Vec<(Protocol, String)>,
+}
+
+impl CompiledRule {
+    fn ports_to(&self, dst: Option<&Workload>) -> ConnSet {
+        if self.named.is_empty() {
+            return self.fixed.clone();
+        }
+        let mut out = self.fixed.clone();
+        if let Some(w) = dst {
+            for (proto, name) in &self.named {
+                for p in resolve_named(w, *proto, name) {
+                    out.add(*proto, p, p);
+                }
+            }
+        }
+        out
+    }
+
+    fn matches_ip(&self, ip: IpAddr) -> bool {
+        self.all_peers || self.blocks.iter().any(|(cidr, except)| block_contains(cidr, except, ip))
+    }
+}
+
+/// Whether an ipBlock (cidr minus except) contains `ip`.
+pub fn block_contains(cidr: &ipnet::IpNet, except: &[ipnet::IpNet], ip: IpAddr) -> bool {
+    cidr.contains(&ip) && !except.iter().any(|e| e.contains(&ip))
+}
+
+/// Port numbers a named port resolves to on `w` for `proto`.
+pub fn resolve_named(w: &Workload, proto: Protocol, name: &str) -> Vec<u16> {
+    w.ports
+        .iter()
+        .filter(|p| p.name.as_deref() == Some(name) && p.protocol == Some(proto))
+        .filter_map(|p| u16::try_from(p.number).ok())
+        .collect()
+}
+
+/// The compiled rules of one policy.
+#[derive(Debug, Clone, Default)]
+struct CompiledPolicy {
+    ingress: Vec<CompiledRule>,
+    egress: Vec<CompiledRule>,
+}
+
+/// Answers reachability questions over one workspace.
+pub struct Engine<'w> {
+    ws: &'w Workspace,
+    /// Per workload: policies that select it and isolate ingress.
+    ingress_by: Vec<Vec<usize>>,
+    /// Per workload: policies that select it and isolate egress.
+    egress_by: Vec<Vec<usize>>,
+    /// Per policy: compiled rules.
+    compiled: Vec<CompiledPolicy>,
+}
+
+impl<'w> Engine<'w> {
+    /// Precompute selections and rule matches.
+    pub fn new(ws: &'w Workspace) -> Self {
+        let n = ws.workloads.len();
+        let mut ingress_by = vec![Vec::new(); n];
+        let mut egress_by = vec![Vec::new(); n];
+        let mut compiled = Vec::with_capacity(ws.policies.len());
+        // Workloads per namespace, so own-namespace peers and policy selection scan only those.
+        let mut by_ns: std::collections::HashMap<&str, Vec<usize>> = std::collections::HashMap::new();
+        for (i, w) in ws.workloads.iter().enumerate() {
+            by_ns.entry(w.namespace.as_str()).or_default().push(i);
+        }
+        let mut ns_cache: std::collections::HashMap<String, BitSet> = std::collections::HashMap::new();
+        for (pi, p) in ws.policies.iter().enumerate() {
+            for &wi in by_ns.get(p.namespace.as_str()).map_or(&[][..], Vec::as_slice) {
+                let Some(w) = ws.workloads.get(wi) else { continue };
+                if p.pod_selector.matches(&w.labels) {
+                    if p.policy_types.ingress {
+                        if let Some(v) = ingress_by.get_mut(wi) {
+                            v.push(pi);
+                        }
+                    }
+                    if p.policy_types.egress {
+                        if let Some(v) = egress_by.get_mut(wi) {
+                            v.push(pi);
+                        }
+                    }
+                }
+            }
+            let mut compile = |rules: &[Rule]| -> Vec<CompiledRule> {
+                rules.iter().map(|r| compile_rule(ws, r, &by_ns, &mut ns_cache, n)).collect()
+            };
+            let ingress = if p.policy_types.ingress { compile(&p.ingress) } else { Vec::new() };
+            let egress = if p.policy_types.egress { compile(&p.egress) } else { Vec::new() };
+            compiled.push(CompiledPolicy { ingress, egress });
+        }
+        Self { ws, ingress_by, egress_by, compiled }
+    }
+
+    /// The workspace this engine answers for.
+    pub fn workspace(&self) -> &'w Workspace {
+        self.ws
+    }
+
+    /// Policies that isolate `w` in `dir` (sorted by input order).
+    pub fn isolating(&self, w: usize, dir: Direction) -> &[usize] {
+        let v = match dir {
+            Direction::Ingress => &self.ingress_by,
+            Direction::Egress => &self.egress_by,
+        };
+        v.get(w).map_or(&[], Vec::as_slice)
+    }
+
+    /// Whether `w` is isolated in `dir`.
+    pub fn is_isolated(&self, w: usize, dir: Direction) -> bool {
+        !self.isolating(w, dir).is_empty()
+    }
+
+    fn rules(&self, policy: usize, dir: Direction) -> &[CompiledRule] {
+        self.compiled.get(policy).map_or(&[], |c| match dir {
+            Direction::Ingress => c.ingress.as_slice(),
+            Direction::Egress => c.egress.as_slice(),
+        })
+    }
+
+    /// What `src`'s egress allows towards workload `dst`.
+    pub fn egress_to_pod(&self, src: usize, dst: usize) -> ConnSet {
+        self.side(src, Direction::Egress, |r| r.all_peers || r.pods.contains(dst), Some(dst))
+    }
+
+    /// What `dst`'s ingress allows from workload `src`.
+    pub fn ingress_from_pod(&self, dst: usize, src: usize) -> ConnSet {
+        self.side(dst, Direction::Ingress, |r| r.all_peers || r.pods.contains(src), Some(dst))
+    }
+
+    /// What `src`'s egress allows towards external address `ip`.
+    pub fn egress_to_ip(&self, src: usize, ip: IpAddr) -> ConnSet {
+        self.side(src, Direction::Egress, |r| r.matches_ip(ip), None)
+    }
+
+    /// What `dst`'s ingress allows from external address `ip`.
+    pub fn ingress_from_ip(&self, dst: usize, ip: IpAddr) -> ConnSet {
+        self.side(dst, Direction::Ingress, |r| r.matches_ip(ip), Some(dst))
+    }
+
+    /// Union of the matching rules of the policies isolating `w` in `dir`; everything when
+    /// `w` is not isolated. Named ports resolve on `port_owner` (the destination).
+    fn side(&self, w: usize, dir: Direction, matches: impl Fn(&CompiledRule) -> bool, port_owner: Option<usize>) -> ConnSet {
+        let policies = self.isolating(w, dir);
+        if policies.is_empty() {
+            return ConnSet::all();
+        }
+        let owner = port_owner.and_then(|i| self.ws.workloads.get(i));
+        let mut out = ConnSet::none();
+        for &p in policies {
+            for r in self.rules(p, dir) {
+                if matches(r) {
+                    out.union_with(&r.ports_to(owner));
+                    if out.is_all() {
+                        return out;
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// Connections allowed from workload `src` to workload `dst`.
+    pub fn pod_to_pod(&self, src: usize, dst: usize) -> ConnSet {
+        let e = self.egress_to_pod(src, dst);
+        if e.is_empty() {
+            return e;
+        }
+        e.intersect(&self.ingress_from_pod(dst, src))
+    }
+
+    /// Every workload `src` may send to, with what (one pass over its egress rules).
+    pub fn egress_row(&self, src: usize) -> Vec<(usize, ConnSet)> {
+        let n = self.ws.workloads.len();
+        let policies = self.isolating(src, Direction::Egress);
+        if policies.is_empty() {
+            return (0..n).map(|d| (d, ConnSet::all())).collect();
+        }
+        let mut acc: Vec<Option<ConnSet>> = vec![None; n];
+        for &p in policies {
+            for r in self.rules(p, Direction::Egress) {
+                let mut add = |d: usize| {
+                    let ports = r.ports_to(self.ws.workloads.get(d));
+                    if let Some(slot) = acc.get_mut(d) {
+                        match slot {
+                            Some(c) => c.union_with(&ports),
+                            None => *slot = Some(ports),
+                        }
+                    }
+                };
+                if r.all_peers {
+                    (0..n).for_each(&mut add);
+                } else {
+                    r.pods.iter().for_each(&mut add);
+                }
+            }
+        }
+        acc.into_iter().enumerate().filter_map(|(d, c)| c.filter(|c| !c.is_empty()).map(|c| (d, c))).collect()
+    }
+
+    /// Every CIDR written in a valid ipBlock, for splitting the address space.
+    pub fn ip_blocks(&self) -> Vec<ipnet::IpNet> {
+        let mut out = Vec::new();
+        for c in &self.compiled {
+            for r in c.ingress.iter().chain(&c.egress) {
+                for (cidr, except) in &r.blocks {
+                    out.push(*cidr);
+                    out.extend(except.iter().copied());
+                }
+            }
+        }
+        out
+    }
+}
+
+fn compile_rule(
+    ws: &Workspace,
+    rule: &Rule,
+    by_ns: &std::collections::HashMap<&str, Vec<usize>>,
+    ns_cache: &mut std::collections::HashMap<String, BitSet>,
+    n: usize,
+) -> CompiledRule {
+    let mut pods = BitSet::new(n);
+    let mut blocks = Vec::new();
+    for peer in rule.peers.iter().flatten() {
+        match &peer.kind {
+            PeerKind::Pods { namespaces, pods: sel } => {
+                let candidates: Vec<usize> = match namespaces {
+                    NamespaceScope::Own(ns) => by_ns.get(ns.as_str()).cloned().unwrap_or_default(),
+                    NamespaceScope::Selected(nsel) => {
+                        let key = nsel.to_string();
+                        let set = ns_cache.entry(key).or_insert_with(|| {
+                            let mut s = BitSet::new(n);
+                            for ns in ws.namespaces.values().filter(|ns| nsel.matches(&ns.labels)) {
+                                for &i in by_ns.get(ns.name.as_str()).map_or(&[][..], Vec::as_slice) {
+                                    s.insert(i);
+                                }
+                            }
+                            s
+                        });
+                        if nsel.invalid.is_some() { Vec::new() } else { set.iter().collect() }
+                    }
+                };
+                if sel.is_everything() {
+                    candidates.iter().for_each(|&i| pods.insert(i));
+                } else {
+                    for i in candidates {
+                        if ws.workloads.get(i).is_some_and(|w| sel.matches(&w.labels)) {
+                            pods.insert(i);
+                        }
+                    }
+                }
+            }
+            PeerKind::IpBlock { cidr, except } => {
+                blocks.push((*cidr, except.clone()));
+                let mut hit = BitSet::new(n);
+                for (i, w) in ws.workloads.iter().enumerate() {
+                    if w.ips.iter().any(|ip| block_contains(cidr, except, *ip)) {
+                        hit.insert(i);
+                    }
+                }
+                pods.union_with(&hit);
+            }
+            PeerKind::Invalid(_) => {}
+        }
+    }
+    let (fixed, named) = compile_ports(rule.ports.as_deref());
+    CompiledRule { all_peers: rule.peers.is_none(), pods, blocks, fixed, named }
+}
+
+fn compile_ports(ports: Option<&[PortMatch]>) -> (ConnSet, Vec<(Protocol, String)>) {
+    let Some(ports) = ports else { return (ConnSet::all(), Vec::new()) };
+    let mut fixed = ConnSet::none();
+    let mut named = Vec::new();
+    for p in ports {
+        let Some(proto) = p.protocol else { continue };
+        match &p.port {
+            PortSel::All => fixed.add_protocol(proto),
+            PortSel::Range(a, b) => fixed.add(proto, *a, *b),
+            PortSel::Named(name) => named.push((proto, name.clone())),
+            PortSel::Invalid(_) => {}
+        }
+    }
+    (fixed, named)
+}
+
+/// The policies and rules of one workload, for explanations.
+pub(crate) fn policy_rules(p: &NetworkPolicy, dir: Direction) -> &[Rule] {
+    match dir {
+        Direction::Ingress => &p.ingress,
+        Direction::Egress => &p.egress,
+    }
+}

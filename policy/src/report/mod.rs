@@ -1,0 +1,297 @@
+//! Diagnostics and the one report every host carries (`-o json`, the ABIs, the playground).
+//!
+//! Rules produce [`Diagnostic`]s that point at a [`Loc`] (file, document, byte span, field
+//! path); line and column are resolved only here, when the report is built.
+
+mod text;
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::model::ObjectId;
+use crate::source::{LineIndex, Span};
+
+pub use text::render_text;
+
+/// How bad a finding is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Advice; never fails a check.
+    Info,
+    /// Likely broken or unsafe.
+    Warning,
+    /// The API rejects it, or traffic or issuance will fail.
+    Error,
+}
+
+impl Severity {
+    /// `error`, `warning` or `info`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        }
+    }
+}
+
+/// A place in the input: which document, which bytes, which field.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Loc {
+    /// Index of the source.
+    pub file: usize,
+    /// Index of the document in its source.
+    pub doc: usize,
+    /// Bytes of the field (or of the document, when no field applies).
+    pub span: Span,
+    /// Field path inside the document, e.g. `spec.egress[0].ports[1].port`.
+    pub path: String,
+}
+
+/// The suggested change, as YAML the user can paste.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Fix {
+    /// One line: what the patch does.
+    pub description: String,
+    /// YAML snippet.
+    pub patch: String,
+    /// The object to change.
+    pub target: ObjectId,
+}
+
+/// One finding, before positions are resolved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostic {
+    /// Rule id, e.g. `NR101`.
+    pub rule: &'static str,
+    /// Rule name, e.g. `invalid-network-policy`.
+    pub name: &'static str,
+    /// Severity.
+    pub severity: Severity,
+    /// What is wrong, naming the object and field.
+    pub message: String,
+    /// The object the finding is about.
+    pub object: Option<ObjectId>,
+    /// Where.
+    pub loc: Loc,
+    /// Why: the chain of facts behind the finding.
+    pub explanation: Vec<String>,
+    /// How to fix it, in words.
+    pub help: Option<String>,
+    /// How to fix it, as a patch.
+    pub fix: Option<Fix>,
+    /// Other places involved.
+    pub related: Vec<(String, Loc)>,
+    /// Compliance tags.
+    pub tags: Vec<&'static str>,
+}
+
+/// A position resolved for output: 1-based line, 1-based column in chars, byte offset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Position {
+    /// 1-based column, counted in Unicode scalar values.
+    pub column: usize,
+    /// 1-based line.
+    pub line: usize,
+    /// Byte offset from the start of the file.
+    pub offset: usize,
+}
+
+/// A resolved location.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Location {
+    /// Index of the document in its file.
+    pub document: usize,
+    /// End of the span (exclusive).
+    pub end: Position,
+    /// File name as given.
+    pub file: String,
+    /// Field path.
+    pub path: String,
+    /// Start of the span.
+    pub start: Position,
+}
+
+/// A related place.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Related {
+    /// Where.
+    pub location: Location,
+    /// What it is.
+    pub message: String,
+}
+
+/// A finding as every host carries it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ReportDiagnostic {
+    /// Why, step by step.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub explanation: Vec<String>,
+    /// The suggested patch.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fix: Option<Fix>,
+    /// How to fix it, in words.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub help: Option<String>,
+    /// Where.
+    pub location: Location,
+    /// What is wrong.
+    pub message: String,
+    /// Rule name.
+    pub name: &'static str,
+    /// The object concerned.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub object: Option<ObjectId>,
+    /// Other places involved.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub related: Vec<Related>,
+    /// Rule id.
+    pub rule: &'static str,
+    /// Severity.
+    pub severity: Severity,
+    /// Compliance tags.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<&'static str>,
+}
+
+/// Counts of findings per severity.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Findings {
+    /// Error-severity findings.
+    pub error: usize,
+    /// Info-severity findings.
+    pub info: usize,
+    /// Warning-severity findings.
+    pub warning: usize,
+}
+
+/// What was read.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    /// Documents read (including unreadable ones).
+    pub documents: usize,
+    /// Files read.
+    pub files: usize,
+    /// Findings per severity.
+    pub findings: Findings,
+    /// Objects analysed.
+    pub objects: usize,
+    /// Objects of kinds netreach does not analyse, per kind.
+    pub skipped: BTreeMap<String, usize>,
+}
+
+/// The report: same input, same bytes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Report {
+    /// Findings sorted by file, position, rule.
+    pub diagnostics: Vec<ReportDiagnostic>,
+    /// What was read.
+    pub summary: Summary,
+    /// Report format version.
+    pub version: u32,
+}
+
+impl Report {
+    /// Whether any finding has error severity.
+    pub fn has_errors(&self) -> bool {
+        self.summary.findings.error > 0
+    }
+
+    /// The report as pretty JSON with sorted keys.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+    }
+}
+
+/// File names and texts, to resolve [`Loc`]s into [`Location`]s.
+pub struct Files<'a> {
+    names: Vec<&'a str>,
+    texts: Vec<&'a str>,
+    lines: Vec<LineIndex>,
+}
+
+impl<'a> Files<'a> {
+    /// Index the given (name, text) pairs.
+    pub fn new(files: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
+        let mut out = Files { names: Vec::new(), texts: Vec::new(), lines: Vec::new() };
+        for (name, text) in files {
+            out.names.push(name);
+            out.texts.push(text);
+            out.lines.push(LineIndex::new(text));
+        }
+        out
+    }
+
+    /// File name of source `file`.
+    pub fn name(&self, file: usize) -> &'a str {
+        self.names.get(file).copied().unwrap_or("<unknown>")
+    }
+
+    /// Text of source `file`.
+    pub fn text(&self, file: usize) -> &'a str {
+        self.texts.get(file).copied().unwrap_or("")
+    }
+
+    /// Line index of source `file`.
+    pub fn lines(&self, file: usize) -> Option<&LineIndex> {
+        self.lines.get(file)
+    }
+
+    fn position(&self, file: usize, offset: usize) -> Position {
+        let text = self.text(file);
+        let (line, column) = self.lines.get(file).map_or((1, 1), |l| l.line_col(text, offset));
+        Position { column, line, offset: offset.min(text.len()) }
+    }
+
+    /// Resolve a location.
+    pub fn resolve(&self, loc: &Loc) -> Location {
+        Location {
+            document: loc.doc,
+            end: self.position(loc.file, loc.span.end),
+            file: self.name(loc.file).to_string(),
+            path: loc.path.clone(),
+            start: self.position(loc.file, loc.span.start),
+        }
+    }
+}
+
+/// Build the report: resolve positions, sort, count.
+pub fn build_report(files: &Files<'_>, mut diags: Vec<Diagnostic>, mut summary: Summary) -> Report {
+    diags.sort_by(|a, b| {
+        (a.loc.file, a.loc.span.start, a.rule, &a.message, a.loc.span.end)
+            .cmp(&(b.loc.file, b.loc.span.start, b.rule, &b.message, b.loc.span.end))
+    });
+    diags.dedup();
+    let mut findings = Findings::default();
+    let diagnostics = diags
+        .into_iter()
+        .map(|d| {
+            match d.severity {
+                Severity::Error => findings.error += 1,
+                Severity::Warning => findings.warning += 1,
+                Severity::Info => findings.info += 1,
+            }
+            ReportDiagnostic {
+                explanation: d.explanation,
+                fix: d.fix,
+                help: d.help,
+                location: files.resolve(&d.loc),
+                message: d.message,
+                name: d.name,
+                object: d.object,
+                related: d
+                    .related
+                    .iter()
+                    .map(|(m, l)| Related { location: files.resolve(l), message: m.clone() })
+                    .collect(),
+                rule: d.rule,
+                severity: d.severity,
+                tags: d.tags,
+            }
+        })
+        .collect();
+    summary.findings = findings;
+    Report { diagnostics, summary, version: 1 }
+}

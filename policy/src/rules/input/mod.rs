@@ -1,0 +1,21 @@
+//! Input problems: text that is not YAML, documents that are not valid objects, duplicates.
+//! The loader finds them; these rules give them ids, docs and the report's shape.
+
+mod duplicate_object;
+mod invalid_object;
+mod invalid_yaml;
+
+pub use duplicate_object::DuplicateObject;
+pub use invalid_object::InvalidObject;
+pub use invalid_yaml::InvalidYaml;
+
+use super::{Diagnostics, RuleMeta};
+use crate::model::{ProblemKind, Workspace};
+
+fn report_problems(ws: &Workspace, kind: ProblemKind, meta: &RuleMeta, help: &str, out: &mut Diagnostics) {
+    for p in ws.problems.iter().filter(|p| p.kind == kind) {
+        let d = out.report(meta, p.object.clone(), p.loc.clone(), p.message.clone());
+        d.help = Some(help.to_string());
+        d.related.clone_from(&p.related);
+    }
+}

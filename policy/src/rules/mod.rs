@@ -1,0 +1,189 @@
+//! Rules: one file each, registered in [`ALL`]. A rule reads the workspace and asks the engine
+//! questions; it never computes positions itself (`Workspace::loc` does) and never panics.
+//!
+//! To add a rule: copy a rule file, give it a new id and name, add one line to [`ALL`], and add
+//! `fail-*` and `pass-*` folders under `tests/corpus/<family>/<rule-name>/`.
+
+mod input;
+mod netpol;
+
+use crate::model::{ObjRef, ObjectId, Workspace};
+use crate::netpol::Engine;
+use crate::report::{Diagnostic, Loc, Severity};
+
+/// What a rule is, for reports, docs and hosts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RuleMeta {
+    /// Stable id, e.g. `NR101`.
+    pub id: &'static str,
+    /// Stable kebab-case name.
+    pub name: &'static str,
+    /// One-line title (the first line of the docs).
+    pub title: &'static str,
+    /// Default severity.
+    pub severity: Severity,
+    /// Compliance tags.
+    pub tags: &'static [&'static str],
+    /// Markdown docs: why, a failing example, a passing one.
+    pub docs: &'static str,
+}
+
+/// A rule: metadata plus a check over the whole workspace.
+pub trait Rule {
+    /// The rule's metadata.
+    const META: RuleMeta;
+    /// Add this rule's findings to `out`.
+    fn check(cx: &Context<'_>, out: &mut Diagnostics);
+}
+
+/// What a rule may look at.
+pub struct Context<'a> {
+    /// Everything read.
+    pub ws: &'a Workspace,
+    /// The reachability engine over it.
+    pub engine: &'a Engine<'a>,
+}
+
+impl Context<'_> {
+    /// Location of a field of an object.
+    pub fn at(&self, obj: &ObjRef, field: &str) -> Loc {
+        self.ws.loc(obj, field)
+    }
+}
+
+/// Collects findings.
+#[derive(Debug, Default)]
+pub struct Diagnostics {
+    items: Vec<Diagnostic>,
+}
+
+impl Diagnostics {
+    /// Record a finding of `meta` at `loc`; refine it through the returned reference.
+    pub fn report(&mut self, meta: &RuleMeta, object: Option<ObjectId>, loc: Loc, message: String) -> &mut Diagnostic {
+        let i = self.items.len();
+        self.items.push(Diagnostic {
+            rule: meta.id,
+            name: meta.name,
+            severity: meta.severity,
+            message,
+            object,
+            loc,
+            explanation: Vec::new(),
+            help: None,
+            fix: None,
+            related: Vec::new(),
+            tags: meta.tags.to_vec(),
+        });
+        // Just pushed, so the index is in range.
+        match self.items.get_mut(i) {
+            Some(d) => d,
+            None => unreachable!("item {i} was just pushed"),
+        }
+    }
+
+    /// The findings.
+    pub fn into_vec(self) -> Vec<Diagnostic> {
+        self.items
+    }
+}
+
+/// A registered rule.
+#[derive(Clone, Copy)]
+pub struct RuleEntry {
+    /// Metadata.
+    pub meta: RuleMeta,
+    /// The check.
+    pub check: fn(&Context<'_>, &mut Diagnostics),
+}
+
+const fn entry<R: Rule>() -> RuleEntry {
+    RuleEntry { meta: R::META, check: R::check }
+}
+
+/// Every rule, in id order.
+pub static ALL: &[RuleEntry] = &[
+    entry::<input::InvalidYaml>(),
+    entry::<input::InvalidObject>(),
+    entry::<input::DuplicateObject>(),
+    entry::<netpol::InvalidNetworkPolicy>(),
+];
+
+/// Declare a rule: doc comments become its docs, the first line its title.
+macro_rules! declare_rule {
+    (
+        $(#[doc = $doc:expr])+
+        pub $name:ident {
+            id: $id:expr, name: $rname:expr, severity: $sev:expr, tags: $tags:expr $(,)?
+        }
+    ) => {
+        $(#[doc = $doc])+
+        pub struct $name;
+        impl $name {
+            const DOCS: &'static str = concat!($($doc, "\n"),+);
+        }
+        impl $crate::rules::RuleMetaSource for $name {
+            const META: $crate::rules::RuleMeta = $crate::rules::RuleMeta {
+                id: $id,
+                name: $rname,
+                title: $crate::rules::first_line(Self::DOCS),
+                severity: $sev,
+                tags: $tags,
+                docs: Self::DOCS,
+            };
+        }
+    };
+}
+pub(crate) use declare_rule;
+
+/// Where `declare_rule!` puts a rule's metadata.
+pub trait RuleMetaSource {
+    /// The metadata.
+    const META: RuleMeta;
+}
+
+impl<T: RuleMetaSource + RuleCheck> Rule for T {
+    const META: RuleMeta = <T as RuleMetaSource>::META;
+    fn check(cx: &Context<'_>, out: &mut Diagnostics) {
+        <T as RuleCheck>::check(cx, out)
+    }
+}
+
+/// The check half of a rule (the metadata half comes from `declare_rule!`).
+pub trait RuleCheck {
+    /// Add findings to `out`.
+    fn check(cx: &Context<'_>, out: &mut Diagnostics);
+}
+
+/// The first non-empty line of a doc string, trimmed (usable in constants).
+#[allow(clippy::indexing_slicing)] // const fn: every index is checked against len() first
+pub const fn first_line(s: &'static str) -> &'static str {
+    let bytes = s.as_bytes();
+    let mut start = 0;
+    while start < bytes.len() && (bytes[start] == b' ' || bytes[start] == b'\n') {
+        start += 1;
+    }
+    let mut end = start;
+    while end < bytes.len() && bytes[end] != b'\n' {
+        end += 1;
+    }
+    let (_, rest) = bytes.split_at(start);
+    let (line, _) = rest.split_at(end - start);
+    match std::str::from_utf8(line) {
+        Ok(s) => s,
+        Err(_) => "",
+    }
+}
+
+/// Run every rule.
+pub fn run_all(cx: &Context<'_>) -> Vec<Diagnostic> {
+    let mut out = Diagnostics::default();
+    for r in ALL {
+        (r.check)(cx, &mut out);
+    }
+    out.into_vec()
+}
+
+/// Metadata of a rule by id or name.
+pub fn find(id_or_name: &str) -> Option<&'static RuleEntry> {
+    ALL.iter().find(|r| r.meta.id == id_or_name || r.meta.name == id_or_name)
+}

@@ -1,0 +1,305 @@
+use k8s_openapi::api::networking::v1::{NetworkPolicyPeer, NetworkPolicyPort};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+
+use crate::model::{parse_cidr, NetworkPolicy};
+use crate::report::Severity;
+use crate::rules::{declare_rule, Context, Diagnostics, Rule, RuleCheck};
+use crate::source::{join_index, join_key};
+
+declare_rule! {
+    /// NetworkPolicy would be rejected by the API
+    ///
+    /// ## What it does
+    /// Mirrors the API server's validation of NetworkPolicy: a peer with no field set;
+    /// `ipBlock` combined with a selector; an invalid `cidr` or `except`, or an `except` that is
+    /// not a strict subset of its `cidr`; a protocol other than TCP, UDP or SCTP; a port outside
+    /// 1–65535 or a port name that is not an IANA service name; `endPort` with a named port,
+    /// without `port`, or below `port`; a `policyTypes` entry other than `Ingress`/`Egress`, or
+    /// more than two; an invalid label selector (operator, values, key or value syntax); an
+    /// invalid name or namespace. Each problem is reported at its field.
+    ///
+    /// ## Why is this bad?
+    /// `kubectl apply` fails, so the isolation or allowance you wrote does not exist. netreach
+    /// still analyses the policy as written, but parts the API would reject match nothing.
+    ///
+    /// ## Example
+    /// ```yaml,expect_diagnostic
+    /// apiVersion: networking.k8s.io/v1
+    /// kind: NetworkPolicy
+    /// metadata: {name: allow-web, namespace: shop}
+    /// spec:
+    ///   podSelector: {matchLabels: {app: web}}
+    ///   ingress:
+    ///   - ports:
+    ///     - {port: 8000, endPort: 7000}
+    /// ```
+    /// Use instead:
+    /// ```yaml
+    /// apiVersion: networking.k8s.io/v1
+    /// kind: NetworkPolicy
+    /// metadata: {name: allow-web, namespace: shop}
+    /// spec:
+    ///   podSelector: {matchLabels: {app: web}}
+    ///   ingress:
+    ///   - ports:
+    ///     - {port: 7000, endPort: 8000}
+    /// ```
+    pub InvalidNetworkPolicy {
+        id: "NR101", name: "invalid-network-policy", severity: Severity::Error, tags: &[],
+    }
+}
+
+impl RuleCheck for InvalidNetworkPolicy {
+    fn check(cx: &Context<'_>, out: &mut Diagnostics) {
+        for p in &cx.ws.policies {
+            for (field, message, help) in problems(p) {
+                let loc = cx.at(&p.obj, &field);
+                let d = out.report(
+                    &<Self as Rule>::META,
+                    Some(p.id.clone()),
+                    loc,
+                    format!("NetworkPolicy `{}` would be rejected: `{field}` {message}", p.qualified_name()),
+                );
+                d.help = Some(help);
+            }
+        }
+    }
+}
+
+type Found = (String, String, String);
+
+/// Every validation failure of one policy: (field path, what is wrong, how to fix it).
+fn problems(p: &NetworkPolicy) -> Vec<Found> {
+    let mut out = Vec::new();
+    if let Some(why) = dns1123_subdomain(&p.name) {
+        out.push(("metadata.name".into(), why, "use lowercase letters, digits, '-' and '.'".into()));
+    }
+    if let Some(why) = dns1123_label(&p.namespace) {
+        out.push(("metadata.namespace".into(), why, "use lowercase letters, digits and '-'".into()));
+    }
+    if let Some(sel) = &p.spec.pod_selector {
+        selector(sel, "spec.podSelector", &mut out);
+    }
+    let types = p.spec.policy_types.as_deref().unwrap_or_default();
+    if types.len() > 2 {
+        out.push(("spec.policyTypes".into(), format!("has {} entries; at most 2 are allowed", types.len()), "list each of Ingress and Egress at most once".into()));
+    }
+    for (i, t) in types.iter().enumerate() {
+        if t != "Ingress" && t != "Egress" {
+            out.push((join_index("spec.policyTypes", i), format!("is {t:?}; supported values are \"Ingress\" and \"Egress\""), "use `Ingress` or `Egress` (exact case)".into()));
+        }
+    }
+    for (i, r) in p.spec.ingress.iter().flatten().enumerate() {
+        let path = join_index("spec.ingress", i);
+        rule(&path, "from", r.from.as_deref(), r.ports.as_deref(), &mut out);
+    }
+    for (i, r) in p.spec.egress.iter().flatten().enumerate() {
+        let path = join_index("spec.egress", i);
+        rule(&path, "to", r.to.as_deref(), r.ports.as_deref(), &mut out);
+    }
+    out
+}
+
+fn rule(path: &str, key: &str, peers: Option<&[NetworkPolicyPeer]>, ports: Option<&[NetworkPolicyPort]>, out: &mut Vec<Found>) {
+    for (i, port) in ports.unwrap_or_default().iter().enumerate() {
+        check_port(&join_index(&join_key(path, "ports"), i), port, out);
+    }
+    for (i, peer) in peers.unwrap_or_default().iter().enumerate() {
+        check_peer(&join_index(&join_key(path, key), i), peer, out);
+    }
+}
+
+fn check_port(path: &str, p: &NetworkPolicyPort, out: &mut Vec<Found>) {
+    if let Some(proto) = &p.protocol {
+        if !matches!(proto.as_str(), "TCP" | "UDP" | "SCTP") {
+            out.push((join_key(path, "protocol"), format!("is {proto:?}; supported values are \"TCP\", \"UDP\", \"SCTP\""), "use TCP, UDP or SCTP (upper case)".into()));
+        }
+    }
+    let port_path = join_key(path, "port");
+    let end_path = join_key(path, "endPort");
+    match (&p.port, p.end_port) {
+        (None, Some(_)) => out.push((end_path, "may not be specified when `port` is not specified".into(), "add `port` as the start of the range, or remove `endPort`".into())),
+        (Some(IntOrString::String(name)), end) => {
+            if let Some(why) = iana_service_name(name) {
+                out.push((port_path, why, "use a port number, or the name of a container port (≤ 15 chars, a-z, 0-9, '-')".into()));
+            }
+            if end.is_some() {
+                out.push((end_path, "may not be specified when `port` is non-numeric".into(), "use a numeric `port` with `endPort`, or remove `endPort`".into()));
+            }
+        }
+        (Some(IntOrString::Int(n)), end) => {
+            if !(1..=65535).contains(n) {
+                out.push((port_path, format!("is {n}; must be between 1 and 65535, inclusive"), "use a port between 1 and 65535".into()));
+            }
+            if let Some(e) = end {
+                if e < *n {
+                    out.push((end_path.clone(), format!("is {e}; must be greater than or equal to `port` ({n})"), format!("set `endPort` to at least {n}, or swap `port` and `endPort`")));
+                }
+                if !(1..=65535).contains(&e) {
+                    out.push((end_path, format!("is {e}; must be between 1 and 65535, inclusive"), "use a port between 1 and 65535".into()));
+                }
+            }
+        }
+        (None, None) => {}
+    }
+}
+
+fn check_peer(path: &str, p: &NetworkPolicyPeer, out: &mut Vec<Found>) {
+    let n = usize::from(p.pod_selector.is_some()) + usize::from(p.namespace_selector.is_some()) + usize::from(p.ip_block.is_some());
+    if n == 0 {
+        out.push((path.to_string(), "must specify a peer: none of podSelector, namespaceSelector, ipBlock is set".into(), "set podSelector and/or namespaceSelector, or ipBlock; or remove the empty item (an absent from/to allows every peer)".into()));
+    }
+    if n > 1 && p.ip_block.is_some() {
+        out.push((join_key(path, "ipBlock"), "may not be combined with podSelector or namespaceSelector in one peer".into(), "put ipBlock in its own list item".into()));
+    }
+    if let Some(s) = &p.pod_selector {
+        selector(s, &join_key(path, "podSelector"), out);
+    }
+    if let Some(s) = &p.namespace_selector {
+        selector(s, &join_key(path, "namespaceSelector"), out);
+    }
+    if let Some(b) = &p.ip_block {
+        let bpath = join_key(path, "ipBlock");
+        let cidr_path = join_key(&bpath, "cidr");
+        let cidr = if b.cidr.is_empty() {
+            out.push((cidr_path, "is required".into(), "set a CIDR such as 203.0.113.0/24".into()));
+            None
+        } else {
+            match parse_cidr(&b.cidr) {
+                Ok(c) => Some(c),
+                Err(_) => {
+                    out.push((cidr_path, format!("is {:?}; must be a valid CIDR (e.g. 10.0.0.0/8 or fd00::/8)", b.cidr), "write the block as address/prefix-length".into()));
+                    None
+                }
+            }
+        };
+        for (i, x) in b.except.iter().flatten().enumerate() {
+            let xpath = join_index(&join_key(&bpath, "except"), i);
+            match (parse_cidr(x), cidr) {
+                (Err(_), _) => out.push((xpath, format!("is {x:?}; must be a valid CIDR"), "write the block as address/prefix-length".into())),
+                (Ok(e), Some(c)) if !(c.contains(&e.network()) && c.prefix_len() < e.prefix_len()) => out.push((
+                    xpath,
+                    format!("{e} must be a strict subset of `cidr` {c}"),
+                    format!("use a block inside {c} with a longer prefix, or remove it"),
+                )),
+                _ => {}
+            }
+        }
+    }
+}
+
+fn selector(s: &LabelSelector, path: &str, out: &mut Vec<Found>) {
+    for (k, v) in s.match_labels.iter().flatten() {
+        let kpath = join_key(&join_key(path, "matchLabels"), k);
+        if let Some(why) = qualified_name(k) {
+            out.push((kpath.clone(), format!("key {k:?} is not a valid label key: {why}"), "label keys are [prefix/]name, name ≤ 63 chars of [A-Za-z0-9-_.]".into()));
+        }
+        if let Some(why) = label_value(v) {
+            out.push((kpath, format!("value {v:?} is not a valid label value: {why}"), "label values are ≤ 63 chars of [A-Za-z0-9-_.], starting and ending alphanumeric".into()));
+        }
+    }
+    for (i, e) in s.match_expressions.iter().flatten().enumerate() {
+        let epath = join_index(&join_key(path, "matchExpressions"), i);
+        if let Some(why) = qualified_name(&e.key) {
+            out.push((join_key(&epath, "key"), format!("{:?} is not a valid label key: {why}", e.key), "label keys are [prefix/]name, name ≤ 63 chars of [A-Za-z0-9-_.]".into()));
+        }
+        let values = e.values.as_deref().unwrap_or_default();
+        match e.operator.as_str() {
+            "In" | "NotIn" if values.is_empty() => out.push((epath.clone(), format!("operator {} requires a non-empty `values`", e.operator), "list at least one value".into())),
+            "Exists" | "DoesNotExist" if !values.is_empty() => out.push((join_key(&epath, "values"), format!("must be empty when operator is {}", e.operator), "remove `values`".into())),
+            "In" | "NotIn" | "Exists" | "DoesNotExist" => {}
+            other => out.push((join_key(&epath, "operator"), format!("is {other:?}; supported values are \"In\", \"NotIn\", \"Exists\", \"DoesNotExist\""), "use one of In, NotIn, Exists, DoesNotExist".into())),
+        }
+        for (j, v) in values.iter().enumerate() {
+            if let Some(why) = label_value(v) {
+                out.push((join_index(&join_key(&epath, "values"), j), format!("{v:?} is not a valid label value: {why}"), "label values are ≤ 63 chars of [A-Za-z0-9-_.]".into()));
+            }
+        }
+    }
+}
+
+fn is_alnum(c: char) -> bool {
+    c.is_ascii_alphanumeric()
+}
+
+/// `[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?`, at most 63 characters.
+fn label_name(s: &str) -> Option<String> {
+    if s.is_empty() {
+        return Some("must not be empty".into());
+    }
+    if s.len() > 63 {
+        return Some("must be no more than 63 characters".into());
+    }
+    let ok_inner = s.chars().all(|c| is_alnum(c) || matches!(c, '-' | '_' | '.'));
+    let ok_ends = s.chars().next().is_some_and(is_alnum) && s.chars().last().is_some_and(is_alnum);
+    (!(ok_inner && ok_ends)).then(|| "must consist of alphanumerics, '-', '_' or '.', and start and end with an alphanumeric".into())
+}
+
+fn label_value(s: &str) -> Option<String> {
+    if s.is_empty() { None } else { label_name(s) }
+}
+
+/// Label key: optional DNS-subdomain prefix and `/`, then a label name.
+fn qualified_name(s: &str) -> Option<String> {
+    match s.split_once('/') {
+        Some((prefix, name)) => {
+            if prefix.is_empty() {
+                return Some("prefix part must not be empty".into());
+            }
+            dns1123_subdomain(prefix).map(|w| format!("prefix part {w}")).or_else(|| label_name(name).map(|w| format!("name part {w}")))
+        }
+        None => label_name(s),
+    }
+}
+
+fn dns1123_label(s: &str) -> Option<String> {
+    let ok = !s.is_empty()
+        && s.len() <= 63
+        && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && !s.starts_with('-')
+        && !s.ends_with('-');
+    (!ok).then(|| "must be a lowercase RFC 1123 label ([a-z0-9-], at most 63 characters, alphanumeric at both ends)".into())
+}
+
+fn dns1123_subdomain(s: &str) -> Option<String> {
+    let ok = !s.is_empty() && s.len() <= 253 && s.split('.').all(|l| dns1123_label(l).is_none());
+    (!ok).then(|| format!("is {s:?}; must be a lowercase RFC 1123 subdomain ([a-z0-9-.], at most 253 characters, alphanumeric at both ends)"))
+}
+
+/// IANA service name: ≤ 15 chars of [a-z0-9-], at least one letter, no leading, trailing or double '-'.
+fn iana_service_name(s: &str) -> Option<String> {
+    let why = if s.is_empty() || s.len() > 15 {
+        "must be 1 to 15 characters"
+    } else if !s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-') {
+        "must contain only lowercase letters, digits and '-'"
+    } else if !s.chars().any(|c| c.is_ascii_lowercase()) {
+        "must contain at least one letter"
+    } else if s.starts_with('-') || s.ends_with('-') || s.contains("--") {
+        "must not begin or end with '-' or contain '--'"
+    } else {
+        return None;
+    };
+    Some(format!("is {s:?}, not a valid port name: {why}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn name_checks_follow_the_api() {
+        assert!(iana_service_name("http").is_none());
+        assert!(iana_service_name("dns-tcp").is_none());
+        assert!(iana_service_name("80").is_some());
+        assert!(iana_service_name("a--b").is_some());
+        assert!(iana_service_name("abcdefghijklmnop").is_some());
+        assert!(qualified_name("kubernetes.io/metadata.name").is_none());
+        assert!(qualified_name("app@b").is_some());
+        assert!(qualified_name("/x").is_some());
+        assert!(label_value("").is_none());
+        assert!(label_value("-x").is_some());
+        assert!(dns1123_subdomain("use_common_labels").is_some());
+        assert!(dns1123_subdomain("allow-dns.v2").is_none());
+    }
+}

@@ -1,0 +1,238 @@
+//! YAML/JSON text → documents: a `serde_json::Value` per document plus the byte span of every
+//! field, so that any finding can point at `file:line:col` of the exact field.
+//!
+//! A stream is split at its `---` markers before parsing, so a syntax error costs only the
+//! document it is in. Alias expansion, nesting depth and document size are bounded.
+
+mod yaml;
+
+use std::collections::HashMap;
+
+pub use yaml::parse_source;
+
+/// One input file: a name (as the user gave it) and its text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Source {
+    /// File name as shown in diagnostics, e.g. `examples/platform/shop.yaml` or `<stdin>`.
+    pub name: String,
+    /// The full text.
+    pub text: String,
+}
+
+impl Source {
+    /// A source from a name and its text.
+    pub fn new(name: impl Into<String>, text: impl Into<String>) -> Self {
+        Self { name: name.into(), text: text.into() }
+    }
+}
+
+/// Byte range `[start, end)` in one source's text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, PartialOrd, Ord)]
+pub struct Span {
+    /// First byte.
+    pub start: usize,
+    /// One past the last byte.
+    pub end: usize,
+}
+
+impl Span {
+    /// A span from byte offsets.
+    pub fn new(start: usize, end: usize) -> Self {
+        Self { start, end: end.max(start) }
+    }
+}
+
+/// Limits that keep hostile input from exhausting memory or stack.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Largest document, in bytes.
+    pub max_document_bytes: usize,
+    /// Deepest nesting of mappings and sequences.
+    pub max_depth: usize,
+    /// Most nodes that alias expansion may produce in one document.
+    pub max_alias_nodes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self { max_document_bytes: 8 * 1024 * 1024, max_depth: 100, max_alias_nodes: 10_000 }
+    }
+}
+
+/// Start of each line, to turn byte offsets into 1-based line and column (columns count chars).
+#[derive(Debug, Clone, Default)]
+pub struct LineIndex {
+    starts: Vec<usize>,
+}
+
+impl LineIndex {
+    /// Index the line starts of `text`.
+    pub fn new(text: &str) -> Self {
+        let mut starts = vec![0];
+        starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        Self { starts }
+    }
+
+    /// Byte offset of the start of 0-based `line` (clamped to the text).
+    pub fn line_start(&self, line: usize) -> usize {
+        self.starts.get(line).or(self.starts.last()).copied().unwrap_or(0)
+    }
+
+    /// 1-based line and 1-based column (in chars) of byte `offset`.
+    pub fn line_col(&self, text: &str, offset: usize) -> (usize, usize) {
+        let offset = offset.min(text.len());
+        let line = self.starts.partition_point(|&s| s <= offset).saturating_sub(1);
+        let start = self.line_start(line);
+        let col = text.get(start..offset).map_or(offset - start, |s| s.chars().count());
+        (line + 1, col + 1)
+    }
+
+    /// Byte offset of 0-based `line` and 0-based char column `col`.
+    pub fn offset(&self, text: &str, line: usize, col: usize) -> usize {
+        let start = self.line_start(line);
+        let rest = text.get(start..).unwrap_or("");
+        let end_of_line = rest.find('\n').unwrap_or(rest.len());
+        let line_text = rest.get(..end_of_line).unwrap_or("");
+        start + line_text.char_indices().nth(col).map_or(line_text.len(), |(i, _)| i)
+    }
+
+    /// The text of 1-based `line`, without its newline.
+    pub fn line_text<'t>(&self, text: &'t str, line: usize) -> &'t str {
+        let start = self.line_start(line.saturating_sub(1));
+        let rest = text.get(start..).unwrap_or("");
+        let rest = rest.split('\n').next().unwrap_or("");
+        rest.strip_suffix('\r').unwrap_or(rest)
+    }
+}
+
+/// Where a field sits: the span of its key (absent for the root and sequence items) and of its value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct FieldSpan {
+    /// The key, e.g. `policyTypes` in `policyTypes: [Egress]`.
+    pub key: Option<Span>,
+    /// The value node.
+    pub value: Span,
+}
+
+/// One parsed document of a source.
+#[derive(Debug, Clone)]
+pub struct Document {
+    /// Index of the source in the input.
+    pub file: usize,
+    /// 0-based index of the document in its source.
+    pub index: usize,
+    /// The document as plain JSON data.
+    pub value: serde_json::Value,
+    /// Span of every field, keyed by its path (`spec.egress[0].to[1]`).
+    pub spans: HashMap<String, FieldSpan>,
+    /// The whole document.
+    pub span: Span,
+}
+
+impl Document {
+    /// Span of `path`, or of its nearest ancestor that has one.
+    pub fn span_of(&self, path: &str) -> Span {
+        let mut p = path;
+        loop {
+            if let Some(s) = self.spans.get(p) {
+                return s.value;
+            }
+            match parent_path(p) {
+                Some(parent) => p = parent,
+                None => return self.span,
+            }
+        }
+    }
+
+    /// Span of the key of `path` if it has one, else of its value (or nearest ancestor).
+    pub fn key_span_of(&self, path: &str) -> Span {
+        match self.spans.get(path) {
+            Some(FieldSpan { key: Some(k), .. }) => *k,
+            _ => self.span_of(path),
+        }
+    }
+}
+
+/// A document that could not be read, with where and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyntaxError {
+    /// Index of the source in the input.
+    pub file: usize,
+    /// 0-based index of the document in its source.
+    pub index: usize,
+    /// What is wrong.
+    pub message: String,
+    /// Where.
+    pub span: Span,
+}
+
+/// The path one level up: `a.b[0]` → `a.b`, `a.b` → `a`, `a` → ``; `None` for the root.
+pub fn parent_path(path: &str) -> Option<&str> {
+    if path.is_empty() {
+        return None;
+    }
+    if path.ends_with(']') {
+        // `[n]` or `["key"]`: find the opening bracket outside quotes.
+        let bytes = path.as_bytes();
+        let mut in_quote = false;
+        let mut i = bytes.len();
+        while i > 0 {
+            i -= 1;
+            match bytes.get(i) {
+                Some(b'"') if i == 0 || bytes.get(i - 1) != Some(&b'\\') => in_quote = !in_quote,
+                Some(b'[') if !in_quote => return path.get(..i),
+                _ => {}
+            }
+        }
+        return Some("");
+    }
+    Some(path.rfind(['.', ']']).map_or("", |i| {
+        if path.as_bytes().get(i) == Some(&b']') {
+            path.get(..=i).unwrap_or("")
+        } else {
+            path.get(..i).unwrap_or("")
+        }
+    }))
+}
+
+/// `parent` + key segment, using `["key"]` for keys that are not plain identifiers.
+pub fn join_key(parent: &str, key: &str) -> String {
+    let plain = !key.is_empty() && key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+    match (parent.is_empty(), plain) {
+        (true, true) => key.to_string(),
+        (false, true) => format!("{parent}.{key}"),
+        (_, false) => format!("{parent}[{}]", serde_json::Value::String(key.to_string())),
+    }
+}
+
+/// `parent` + `[index]`.
+pub fn join_index(parent: &str, index: usize) -> String {
+    format!("{parent}[{index}]")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_round_trip_through_parent() {
+        let p = join_key(&join_index(&join_key("spec", "egress"), 0), "kubernetes.io/metadata.name");
+        assert_eq!(p, r#"spec.egress[0]["kubernetes.io/metadata.name"]"#);
+        assert_eq!(parent_path(&p), Some("spec.egress[0]"));
+        assert_eq!(parent_path("spec.egress[0]"), Some("spec.egress"));
+        assert_eq!(parent_path("spec.egress"), Some("spec"));
+        assert_eq!(parent_path("spec"), Some(""));
+        assert_eq!(parent_path(""), None);
+        assert_eq!(parent_path(r#"a["x[y"]"#), Some("a"));
+    }
+
+    #[test]
+    fn line_index_counts_chars_not_bytes() {
+        let text = "a: b\nnäme: x\n";
+        let idx = LineIndex::new(text);
+        let off = idx.offset(text, 1, 6);
+        assert_eq!(text.get(off..off + 1), Some("x"));
+        assert_eq!(idx.line_col(text, off), (2, 7));
+        assert_eq!(idx.line_text(text, 2), "näme: x");
+    }
+}
