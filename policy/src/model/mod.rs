@@ -241,7 +241,7 @@ impl Workspace {
                 let value = doc.value.clone();
                 ws.documents.push(doc);
                 let obj = ObjRef { doc: idx, base: String::new() };
-                ws.load_value(&value, obj, options, &mut seen, 0);
+                ws.load_value(&value, obj, options, &mut seen, None);
             }
         }
         ws.report_duplicates(seen);
@@ -282,17 +282,18 @@ impl Workspace {
         obj: ObjRef,
         options: &LoadOptions,
         seen: &mut HashMap<(String, Option<String>, String), Vec<(ObjRef, ObjectId)>>,
-        depth: usize,
+        implied: Option<(&str, &str)>,
     ) {
         let Some(map) = value.as_object() else {
             let found = type_name(value);
             self.problem(ProblemKind::Object, &obj, "", format!("expected a Kubernetes object (a mapping), found {found}"), None);
             return;
         };
-        let kind = map.get("kind").and_then(Value::as_str);
-        let api_version = map.get("apiVersion").and_then(Value::as_str);
+        // Items of a typed list (`PodList`) may omit kind and apiVersion, as API responses do.
+        let kind = map.get("kind").and_then(Value::as_str).or(implied.map(|i| i.0)).filter(|k| !k.is_empty());
+        let api_version = map.get("apiVersion").and_then(Value::as_str).or(implied.map(|i| i.1)).filter(|a| !a.is_empty());
         let (kind, api_version) = match (kind, api_version) {
-            (None, None) if !map.contains_key("kind") && !map.contains_key("apiVersion") => {
+            (None, None) if !map.contains_key("kind") && !map.contains_key("apiVersion") && implied.is_none() => {
                 *self.skipped.entry("(no kind)".into()).or_default() += 1;
                 return;
             }
@@ -306,12 +307,14 @@ impl Workspace {
                 return;
             }
         };
-        if kind.ends_with("List") && depth == 0 {
+        if kind.ends_with("List") && implied.is_none() {
+            let item_kind = kind.strip_suffix("List").filter(|k| !k.is_empty());
             match map.get("items") {
                 Some(Value::Array(items)) => {
                     for (i, item) in items.iter().enumerate() {
                         let child = ObjRef { doc: obj.doc, base: join_index(&obj.path("items"), i) };
-                        self.load_value(item, child, options, seen, depth + 1);
+                        let implied = Some(item_kind.map_or(("", ""), |k| (k, api_version.as_str())));
+                        self.load_value(item, child, options, seen, implied);
                     }
                 }
                 Some(Value::Null) | None => {}
@@ -401,6 +404,9 @@ impl Workspace {
             .flatten()
             .find(|o| o.controller == Some(true))
             .or_else(|| meta.owner_references.iter().flatten().next());
+        // Pods of a controller collapse into it; other owners (a Node for static pods) do not.
+        let controller_kinds = ["", "ReplicaSet", "ReplicationController", "StatefulSet", "DaemonSet", "Job", "Deployment", "CronJob"];
+        let owner = owner.filter(|o| controller_kinds.contains(&o.kind.as_deref().unwrap_or("")));
         let display = match owner {
             Some(o) => ObjectId {
                 api_version: o.api_version.clone().unwrap_or_default(),

@@ -130,44 +130,28 @@ impl Connectivity {
             }
         }
 
-        // Workload ↔ external ranges.
-        let atoms = address_atoms(&engine.ip_blocks());
-        for (g, ms) in members.iter().enumerate() {
-            for dir in [Direction::Egress, Direction::Ingress] {
-                let per_atom: Vec<ConnSet> = atoms
-                    .iter()
-                    .map(|&(first, _)| {
-                        let mut c = ConnSet::none();
-                        for &m in ms {
-                            let x = match dir {
-                                Direction::Egress => engine.egress_to_ip(m, first),
-                                Direction::Ingress => engine.ingress_from_ip(m, first),
-                            };
-                            c.union_with(&x);
-                        }
-                        c
-                    })
-                    .collect();
-                // Adjacent ranges with the same connections print as one.
-                let mut i = 0;
-                while let Some(c) = per_atom.get(i) {
-                    let mut j = i;
-                    while per_atom.get(j + 1).is_some_and(|n| n == c)
-                        && atoms.get(j).zip(atoms.get(j + 1)).is_some_and(|(a, b)| same_family(a.0, b.0))
-                    {
-                        j += 1;
+        // Workload ↔ external ranges: per direction, the address space split by that
+        // direction's ipBlocks; one entry per range.
+        for dir in [Direction::Egress, Direction::Ingress] {
+            let atoms = address_atoms(&engine.ip_blocks(dir));
+            for (g, ms) in members.iter().enumerate() {
+                for &(first, last) in &atoms {
+                    let mut c = ConnSet::none();
+                    for &m in ms {
+                        c.union_with(&match dir {
+                            Direction::Egress => engine.egress_to_ip(m, first),
+                            Direction::Ingress => engine.ingress_from_ip(m, first),
+                        });
                     }
-                    if !c.is_empty() {
-                        if let (Some(a), Some(b)) = (atoms.get(i), atoms.get(j)) {
-                            let ext = PeerRef::External { first: a.0, last: b.1 };
-                            let (src, dst) = match dir {
-                                Direction::Egress => (workload(g), ext),
-                                Direction::Ingress => (ext, workload(g)),
-                            };
-                            out.push(entry(src, dst, c.clone()));
-                        }
+                    if c.is_empty() {
+                        continue;
                     }
-                    i = j + 1;
+                    let ext = PeerRef::External { first, last };
+                    let (src, dst) = match dir {
+                        Direction::Egress => (workload(g), ext),
+                        Direction::Ingress => (ext, workload(g)),
+                    };
+                    out.push(entry(src, dst, c));
                 }
             }
         }
@@ -200,43 +184,34 @@ fn line(e: &ConnEntry) -> String {
     format!("{} => {} : {}", e.src.label(), e.dst.label(), e.connections)
 }
 
-fn same_family(a: IpAddr, b: IpAddr) -> bool {
-    a.is_ipv4() == b.is_ipv4()
-}
-
-/// The address space split at every block boundary: IPv4 always, IPv6 when some block is IPv6.
-/// Each atom is an inclusive (first, last) range inside which every block either contains
-/// all addresses or none.
-pub fn address_atoms(blocks: &[ipnet::IpNet]) -> Vec<(IpAddr, IpAddr)> {
-    let mut v4: Vec<u64> = vec![0, 1 << 32];
+/// The address space split at the boundaries of every block's address set (cidr minus
+/// except, as merged ranges): IPv4 always, IPv6 when some block is IPv6. Inside each returned
+/// inclusive range, every block contains either all addresses or none.
+pub fn address_atoms(blocks: &[(ipnet::IpNet, Vec<ipnet::IpNet>)]) -> Vec<(IpAddr, IpAddr)> {
+    let mut v4: Vec<u128> = vec![0, 1 << 32];
     let mut v6: Vec<u128> = Vec::new();
-    for b in blocks {
-        match b {
-            ipnet::IpNet::V4(n) => {
-                v4.push(u64::from(u32::from(n.network())));
-                v4.push(u64::from(u32::from(n.broadcast())) + 1);
-            }
-            ipnet::IpNet::V6(n) => {
-                v6.push(u128::from(n.network()));
-                if let Some(end) = u128::from(n.broadcast()).checked_add(1) {
-                    v6.push(end);
-                }
+    for (cidr, except) in blocks {
+        let (bounds, family_max) = match cidr {
+            ipnet::IpNet::V4(_) => (&mut v4, u128::from(u32::MAX)),
+            ipnet::IpNet::V6(_) => (&mut v6, u128::MAX),
+        };
+        for (first, last) in block_ranges(cidr, except) {
+            bounds.push(first);
+            if last < family_max {
+                bounds.push(last + 1);
             }
         }
     }
+    let mut out = Vec::new();
     v4.sort_unstable();
     v4.dedup();
-    let mut out: Vec<(IpAddr, IpAddr)> = v4
-        .windows(2)
-        .filter_map(|w| match w {
-            [a, b] => {
-                let first = u32::try_from(*a).ok()?;
-                let last = u32::try_from(b - 1).ok()?;
-                Some((IpAddr::V4(Ipv4Addr::from(first)), IpAddr::V4(Ipv4Addr::from(last))))
+    for w in v4.windows(2) {
+        if let [a, b] = w {
+            if let (Ok(first), Ok(last)) = (u32::try_from(*a), u32::try_from(b - 1)) {
+                out.push((IpAddr::V4(Ipv4Addr::from(first)), IpAddr::V4(Ipv4Addr::from(last))));
             }
-            _ => None,
-        })
-        .collect();
+        }
+    }
     if !v6.is_empty() {
         v6.push(0);
         v6.sort_unstable();
@@ -247,4 +222,57 @@ pub fn address_atoms(blocks: &[ipnet::IpNet]) -> Vec<(IpAddr, IpAddr)> {
         }
     }
     out
+}
+
+fn net_range(n: &ipnet::IpNet) -> (u128, u128) {
+    match n {
+        ipnet::IpNet::V4(n) => (u128::from(u32::from(n.network())), u128::from(u32::from(n.broadcast()))),
+        ipnet::IpNet::V6(n) => (u128::from(n.network()), u128::from(n.broadcast())),
+    }
+}
+
+/// `cidr` minus every `except` of the same family, as sorted disjoint inclusive ranges.
+fn block_ranges(cidr: &ipnet::IpNet, except: &[ipnet::IpNet]) -> Vec<(u128, u128)> {
+    let mut holes: Vec<(u128, u128)> =
+        except.iter().filter(|e| matches!((e, cidr), (ipnet::IpNet::V4(_), ipnet::IpNet::V4(_)) | (ipnet::IpNet::V6(_), ipnet::IpNet::V6(_)))).map(net_range).collect();
+    holes.sort_unstable();
+    let (mut cur, end) = net_range(cidr);
+    let mut out = Vec::new();
+    for (a, b) in holes {
+        if b < cur || a > end {
+            continue;
+        }
+        if a > cur {
+            out.push((cur, a - 1));
+        }
+        if b >= end {
+            return out;
+        }
+        cur = cur.max(b + 1);
+    }
+    out.push((cur, end));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn net(s: &str) -> ipnet::IpNet {
+        s.parse().unwrap_or_else(|_| unreachable!("test CIDR {s}"))
+    }
+
+    #[test]
+    fn adjacent_excepts_leave_one_hole() {
+        let atoms = address_atoms(&[(net("0.0.0.0/0"), vec![net("10.0.0.0/9"), net("10.128.0.0/9")])]);
+        let text: Vec<String> = atoms.iter().map(|(a, b)| format!("{a}-{b}")).collect();
+        assert_eq!(text, ["0.0.0.0-9.255.255.255", "10.0.0.0-10.255.255.255", "11.0.0.0-255.255.255.255"]);
+    }
+
+    #[test]
+    fn ipv6_blocks_add_ipv6_ranges() {
+        let atoms = address_atoms(&[(net("fd00::/8"), vec![])]);
+        assert_eq!(atoms.len(), 4);
+        assert_eq!(atoms[2], ("fd00::".parse().unwrap_or_else(|_| unreachable!()), "fdff:ffff:ffff:ffff:ffff:ffff:ffff:ffff".parse().unwrap_or_else(|_| unreachable!())));
+    }
 }

@@ -298,15 +298,16 @@ impl<'w> Engine<'w> {
         acc.into_iter().enumerate().filter_map(|(d, c)| c.filter(|c| !c.is_empty()).map(|c| (d, c))).collect()
     }
 
-    /// Every CIDR written in a valid ipBlock, for splitting the address space.
-    pub fn ip_blocks(&self) -> Vec<ipnet::IpNet> {
+    /// Every valid ipBlock (cidr, except) of a `dir` rule, for splitting the address space.
+    pub fn ip_blocks(&self, dir: Direction) -> Vec<(ipnet::IpNet, Vec<ipnet::IpNet>)> {
         let mut out = Vec::new();
         for c in &self.compiled {
-            for r in c.ingress.iter().chain(&c.egress) {
-                for (cidr, except) in &r.blocks {
-                    out.push(*cidr);
-                    out.extend(except.iter().copied());
-                }
+            let rules = match dir {
+                Direction::Ingress => &c.ingress,
+                Direction::Egress => &c.egress,
+            };
+            for r in rules {
+                out.extend(r.blocks.iter().cloned());
             }
         }
         out
