@@ -146,11 +146,7 @@ fn endpoint(ws: &Workspace, s: &str) -> Result<Endpoint, String> {
     if let Ok(ip) = s.parse::<IpAddr>() {
         return Ok(Endpoint::Ip(ip));
     }
-    let found = ws.workloads.iter().position(|w| {
-        let d = w.display();
-        d == s || d.split('[').next() == Some(s)
-    });
-    found.map(Endpoint::Workload).ok_or_else(|| format!("no workload {s} in the input (use namespace/name or an IP address)"))
+    ws.find_workload(s).map(Endpoint::Workload).ok_or_else(|| format!("no workload {s} in the input (use namespace/name or an IP address)"))
 }
 
 fn explain(ws: &Workspace, a: &Args) -> Out {

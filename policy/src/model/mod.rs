@@ -189,6 +189,8 @@ pub enum ProblemKind {
     Syntax,
     /// The document is not a valid object of its kind.
     Object,
+    /// A top-level document that is not a mapping (e.g. a stray JSON array).
+    NotAnObject,
     /// The same object is defined more than once.
     Duplicate,
 }
@@ -249,6 +251,14 @@ impl Workspace {
         ws
     }
 
+    /// The workload shown as `namespace/name[Kind]` or `namespace/name` (first match).
+    pub fn find_workload(&self, name: &str) -> Option<usize> {
+        self.workloads.iter().position(|w| {
+            let d = w.display();
+            d == name || d.split('[').next() == Some(name)
+        })
+    }
+
     /// Location of a field of an object (falls back to the nearest written ancestor).
     pub fn loc(&self, obj: &ObjRef, field: &str) -> Loc {
         self.loc_at(obj, &obj.path(field), false)
@@ -286,7 +296,8 @@ impl Workspace {
     ) {
         let Some(map) = value.as_object() else {
             let found = type_name(value);
-            self.problem(ProblemKind::Object, &obj, "", format!("expected a Kubernetes object (a mapping), found {found}"), None);
+            let kind = if implied.is_some() { ProblemKind::Object } else { ProblemKind::NotAnObject };
+            self.problem(kind, &obj, "", format!("document is {found}, not a Kubernetes object (a mapping); it is skipped"), None);
             return;
         };
         // Items of a typed list (`PodList`) may omit kind and apiVersion, as API responses do.

@@ -28,6 +28,21 @@ pub struct RuleMeta {
     pub docs: &'static str,
 }
 
+impl RuleMeta {
+    /// The corpus family folder of the rule: `input` for `NR0xx`, `netpol` for `NR1xx`, …
+    pub fn family(&self) -> &'static str {
+        match self.id.as_bytes().get(2) {
+            Some(b'0') => "input",
+            Some(b'1') => "netpol",
+            Some(b'2') => "reachability",
+            Some(b'3') => "edge",
+            Some(b'4') => "istio",
+            Some(b'5') => "environment",
+            _ => "other",
+        }
+    }
+}
+
 /// A rule: metadata plus a check over the whole workspace.
 pub trait Rule {
     /// The rule's metadata.
@@ -105,6 +120,7 @@ pub static ALL: &[RuleEntry] = &[
     entry::<input::InvalidYaml>(),
     entry::<input::InvalidObject>(),
     entry::<input::DuplicateObject>(),
+    entry::<input::NotAnObject>(),
     entry::<netpol::InvalidNetworkPolicy>(),
 ];
 

@@ -202,7 +202,19 @@ impl ChunkCx<'_> {
         if end < start {
             end = start;
         }
-        // Block collections end at the start of the next token; trim trailing blanks and comments.
+        // Flow collections end just before their closing bracket: include it.
+        let opens = self.text.get(start..).and_then(|t| t.chars().next());
+        let closer = match opens {
+            Some('[') => Some(']'),
+            Some('{') => Some('}'),
+            _ => None,
+        };
+        if let Some(c) = closer {
+            if self.text.get(end..).is_some_and(|t| t.starts_with(c)) {
+                end += 1;
+            }
+        }
+        // Block collections end at the start of the next token; trim trailing blanks.
         if let Some(t) = self.text.get(start..end) {
             end = start + t.trim_end().len();
         }

@@ -4,10 +4,12 @@
 mod duplicate_object;
 mod invalid_object;
 mod invalid_yaml;
+mod not_an_object;
 
 pub use duplicate_object::DuplicateObject;
 pub use invalid_object::InvalidObject;
 pub use invalid_yaml::InvalidYaml;
+pub use not_an_object::NotAnObject;
 
 use super::{Diagnostics, RuleMeta};
 use crate::model::{ProblemKind, Workspace};

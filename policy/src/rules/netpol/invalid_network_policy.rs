@@ -54,7 +54,11 @@ impl RuleCheck for InvalidNetworkPolicy {
     fn check(cx: &Context<'_>, out: &mut Diagnostics) {
         for p in &cx.ws.policies {
             for (field, message, help) in problems(p) {
-                let loc = cx.at(&p.obj, &field);
+                // A leading '@' marks a problem with a mapping key: point at the key itself.
+                let (field, loc) = match field.strip_prefix('@') {
+                    Some(f) => (f.to_string(), cx.ws.key_loc(&p.obj, f)),
+                    None => (field.clone(), cx.at(&p.obj, &field)),
+                };
                 let d = out.report(
                     &<Self as Rule>::META,
                     Some(p.id.clone()),
@@ -193,7 +197,7 @@ fn selector(s: &LabelSelector, path: &str, out: &mut Vec<Found>) {
     for (k, v) in s.match_labels.iter().flatten() {
         let kpath = join_key(&join_key(path, "matchLabels"), k);
         if let Some(why) = qualified_name(k) {
-            out.push((kpath.clone(), format!("key {k:?} is not a valid label key: {why}"), "label keys are [prefix/]name, name ≤ 63 chars of [A-Za-z0-9-_.]".into()));
+            out.push((format!("@{kpath}"), format!("key {k:?} is not a valid label key: {why}"), "label keys are [prefix/]name, name ≤ 63 chars of [A-Za-z0-9-_.]".into()));
         }
         if let Some(why) = label_value(v) {
             out.push((kpath, format!("value {v:?} is not a valid label value: {why}"), "label values are ≤ 63 chars of [A-Za-z0-9-_.], starting and ending alphanumeric".into()));

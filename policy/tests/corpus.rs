@@ -1,0 +1,110 @@
+//! The rule corpus: every `tests/corpus/**/input.yaml` is checked and its report compared with
+//! the `snapshot.snap` beside it (insta). Cases under `tests/corpus/engine/` also snapshot the
+//! connectivity map, and a `queries.txt` (`FROM TO PORT PROTOCOL` per line) adds explanations.
+
+use std::fmt::Write;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use netreach_policy::model::Protocol;
+use netreach_policy::netpol::Endpoint;
+use netreach_policy::{check_text, Connectivity, Engine, LoadOptions, Options, Source, Workspace};
+
+fn corpus() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/corpus")
+}
+
+fn cases(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = fs::read_dir(dir) else { return };
+    for e in entries.flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            cases(&p, out);
+        } else if p.file_name().is_some_and(|n| n == "input.yaml") {
+            out.push(dir.to_path_buf());
+        }
+    }
+}
+
+fn all_cases() -> Vec<PathBuf> {
+    let mut v = Vec::new();
+    cases(&corpus(), &mut v);
+    v.sort();
+    v
+}
+
+fn endpoint(ws: &Workspace, s: &str) -> Endpoint {
+    match s.parse() {
+        Ok(ip) => Endpoint::Ip(ip),
+        Err(_) => Endpoint::Workload(ws.find_workload(s).unwrap_or_else(|| panic!("query names unknown workload {s}"))),
+    }
+}
+
+fn render(case: &Path) -> String {
+    let text = fs::read_to_string(case.join("input.yaml")).unwrap_or_default();
+    let sources = vec![Source::new("input.yaml", text)];
+    let mut out = check_text(&sources, &Options::default());
+    let engine_case = case.strip_prefix(corpus()).is_ok_and(|p| p.starts_with("engine"));
+    let queries = fs::read_to_string(case.join("queries.txt")).unwrap_or_default();
+    if engine_case || !queries.is_empty() {
+        let ws = Workspace::load(&sources, &LoadOptions::default());
+        let engine = Engine::new(&ws);
+        if engine_case {
+            out.push_str("\n--- connectivity\n");
+            out.push_str(&Connectivity::compute(&engine).to_text());
+        }
+        for q in queries.lines().filter(|l| !l.trim().is_empty() && !l.starts_with('#')) {
+            let parts: Vec<&str> = q.split_whitespace().collect();
+            let [from, to, port, proto] = parts.as_slice() else { panic!("bad query line {q:?}") };
+            let port: u16 = port.parse().unwrap_or_else(|_| panic!("bad port in {q:?}"));
+            let proto = Protocol::parse(proto).unwrap_or_else(|| panic!("bad protocol in {q:?}"));
+            let v = engine.explain(endpoint(&ws, from), endpoint(&ws, to), port, proto);
+            let _ = writeln!(out, "\n--- explain {q}\n{}", if v.allowed { "ALLOWED" } else { "DENIED" });
+            for l in v.lines() {
+                let _ = writeln!(out, "  - {l}");
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn corpus_snapshots() {
+    let cases = all_cases();
+    assert!(!cases.is_empty(), "no corpus cases found");
+    let mut failed = Vec::new();
+    for case in &cases {
+        let rendered = render(case);
+        let name = case.strip_prefix(corpus()).unwrap_or(case).display().to_string();
+        let result = std::panic::catch_unwind(|| {
+            let mut settings = insta::Settings::clone_current();
+            settings.set_snapshot_path(case);
+            settings.set_prepend_module_to_snapshot(false);
+            settings.set_description(name.clone());
+            settings.set_omit_expression(true);
+            settings.bind(|| insta::assert_snapshot!("snapshot", rendered));
+        });
+        if result.is_err() {
+            failed.push(name);
+        }
+    }
+    println!("{} corpus cases, {} failed", cases.len(), failed.len());
+    assert!(failed.is_empty(), "snapshot mismatch in: {failed:#?}");
+}
+
+#[test]
+fn fail_cases_report_and_pass_cases_do_not() {
+    for case in all_cases() {
+        let Some(name) = case.file_name().and_then(|n| n.to_str()) else { continue };
+        let Some(rule_dir) = case.parent().and_then(|p| p.file_name()).and_then(|n| n.to_str()) else { continue };
+        let Some(rule) = netreach_policy::rules::find(rule_dir) else { continue };
+        let text = fs::read_to_string(case.join("input.yaml")).unwrap_or_default();
+        let report = netreach_policy::check(&[Source::new("input.yaml", text)], &Options::default());
+        let hits = report.diagnostics.iter().filter(|d| d.rule == rule.meta.id).count();
+        if name.starts_with("fail-") {
+            assert!(hits > 0, "{}: expected a {} finding", case.display(), rule.meta.id);
+        } else if name.starts_with("pass-") {
+            assert_eq!(hits, 0, "{}: expected no {} finding", case.display(), rule.meta.id);
+        }
+    }
+}
