@@ -259,9 +259,10 @@ impl<'a> Files<'a> {
 
 /// Build the report: resolve positions, sort, count.
 pub fn build_report(files: &Files<'_>, mut diags: Vec<Diagnostic>, mut summary: Summary) -> Report {
+    // By file name, not input index, so the order in which files are given does not matter.
     diags.sort_by(|a, b| {
-        (a.loc.file, a.loc.span.start, a.rule, &a.message, a.loc.span.end)
-            .cmp(&(b.loc.file, b.loc.span.start, b.rule, &b.message, b.loc.span.end))
+        (files.name(a.loc.file), a.loc.span.start, a.rule, &a.message, a.loc.span.end)
+            .cmp(&(files.name(b.loc.file), b.loc.span.start, b.rule, &b.message, b.loc.span.end))
     });
     diags.dedup();
     let mut findings = Findings::default();

@@ -1,0 +1,137 @@
+//! Bad input never panics and never changes the answer for the rest; output does not depend on
+//! the order of files or documents.
+
+use proptest::prelude::*;
+
+use netreach_policy::netpol::Endpoint;
+use netreach_policy::model::Protocol;
+use netreach_policy::{check, Connectivity, Engine, LoadOptions, Options, Source, Workspace};
+
+const SEED: &str = include_str!("../../tests/corpus/engine/union-and-direction/input.yaml");
+const SEED2: &str = include_str!("../../tests/corpus/engine/ipblock-except-and-pod-ips/input.yaml");
+const SEED3: &str = include_str!("../../tests/corpus/netpol/invalid-network-policy/fail-peers-and-selectors/input.yaml");
+
+/// Load, check, map and explain: every stage a host runs.
+fn exercise(text: &str) {
+    let sources = [Source::new("fuzz.yaml", text)];
+    let report = check(&sources, &Options::default());
+    let f = &report.summary.findings;
+    assert_eq!(f.error + f.warning + f.info, report.diagnostics.len());
+    let ws = Workspace::load(&sources, &LoadOptions::default());
+    let engine = Engine::new(&ws);
+    let _ = Connectivity::compute(&engine).to_text();
+    if ws.workloads.len() >= 2 {
+        let _ = engine.explain(Endpoint::Workload(0), Endpoint::Workload(1), 53, Protocol::Udp);
+        let _ = engine.explain(Endpoint::Ip("10.1.2.3".parse().unwrap_or_else(|_| unreachable!())), Endpoint::Workload(1), 443, Protocol::Tcp);
+    }
+}
+
+#[derive(Debug, Clone)]
+enum Mutation {
+    Delete(usize, usize),
+    Insert(usize, String),
+    DuplicateLine(usize),
+    SwapLines(usize, usize),
+}
+
+fn mutation() -> impl Strategy<Value = Mutation> {
+    let fragment = prop_oneof![
+        Just(": ".to_string()), Just("- ".to_string()), Just("[".to_string()), Just("}".to_string()),
+        Just("\n---\n".to_string()), Just("&a ".to_string()), Just("*a".to_string()), Just("\t".to_string()),
+        Just("port: http\n".to_string()), Just("endPort: 1\n".to_string()), Just("cidr: ::/0\n".to_string()),
+        Just("podSelector: {}\n".to_string()), Just("\"".to_string()), Just("é".to_string()), ".{0,8}",
+    ];
+    prop_oneof![
+        (any::<usize>(), 0usize..40).prop_map(|(a, n)| Mutation::Delete(a, n)),
+        (any::<usize>(), fragment).prop_map(|(a, s)| Mutation::Insert(a, s)),
+        any::<usize>().prop_map(Mutation::DuplicateLine),
+        (any::<usize>(), any::<usize>()).prop_map(|(a, b)| Mutation::SwapLines(a, b)),
+    ]
+}
+
+fn apply(text: &str, muts: &[Mutation]) -> String {
+    let mut s = text.to_string();
+    for m in muts {
+        let boundary = |s: &str, i: usize| {
+            let mut i = if s.is_empty() { 0 } else { i % (s.len() + 1) };
+            while !s.is_char_boundary(i) {
+                i -= 1;
+            }
+            i
+        };
+        match m {
+            Mutation::Delete(a, n) => {
+                let a = boundary(&s, *a);
+                let b = boundary(&s, (a + n).min(s.len()));
+                s.replace_range(a..b.max(a), "");
+            }
+            Mutation::Insert(a, frag) => {
+                let a = boundary(&s, *a);
+                s.insert_str(a, frag);
+            }
+            Mutation::DuplicateLine(i) | Mutation::SwapLines(i, _) if s.lines().count() == 0 => {
+                let _ = i;
+            }
+            Mutation::DuplicateLine(i) => {
+                let mut lines: Vec<&str> = s.lines().collect();
+                let i = i % lines.len();
+                let l = lines[i];
+                lines.insert(i, l);
+                s = lines.join("\n");
+            }
+            Mutation::SwapLines(a, b) => {
+                let mut lines: Vec<&str> = s.lines().collect();
+                let (a, b) = (a % lines.len(), b % lines.len());
+                lines.swap(a, b);
+                s = lines.join("\n");
+            }
+        }
+    }
+    s
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, .. ProptestConfig::default() })]
+
+    #[test]
+    fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..2048)) {
+        exercise(&String::from_utf8_lossy(&bytes));
+    }
+
+    #[test]
+    fn mutated_manifests_never_panic(seed in 0usize..3, muts in proptest::collection::vec(mutation(), 1..8)) {
+        let base = [SEED, SEED2, SEED3][seed];
+        exercise(&apply(base, &muts));
+    }
+
+    #[test]
+    fn document_order_does_not_change_the_map(perm in Just((0..7usize).collect::<Vec<_>>()).prop_shuffle()) {
+        let docs: Vec<&str> = SEED2.split("\n---\n").collect();
+        let shuffled: Vec<&str> = perm.iter().filter_map(|&i| docs.get(i).copied()).collect();
+        prop_assume!(shuffled.len() == docs.len());
+        let map = |t: &str| {
+            let ws = Workspace::load(&[Source::new("x.yaml", t)], &LoadOptions::default());
+            Connectivity::compute(&Engine::new(&ws)).to_text()
+        };
+        prop_assert_eq!(map(SEED2), map(&shuffled.join("\n---\n")));
+    }
+}
+
+#[test]
+fn one_bad_document_leaves_the_others_analysed() {
+    let text = format!("{SEED}\n---\nkind: [\n---\n- just\n- a list\n---\napiVersion: v1\nkind: Pod\nmetadata: {{name: x}}\nspec: {{containers: 7}}\n");
+    let good = check(&[Source::new("a.yaml", SEED)], &Options::default());
+    let mixed = check(&[Source::new("a.yaml", text.as_str())], &Options::default());
+    assert_eq!(mixed.summary.objects, good.summary.objects);
+    let rules: Vec<&str> = mixed.diagnostics.iter().map(|d| d.rule).collect();
+    assert_eq!(rules, ["NR001", "NR004", "NR002"]);
+}
+
+#[test]
+fn file_order_does_not_change_the_report() {
+    let a = Source::new("a.yaml", SEED3);
+    let b = Source::new("b.yaml", "kind: [\n");
+    let one = check(&[a.clone(), b.clone()], &Options::default()).to_json();
+    let two = check(&[b, a], &Options::default()).to_json();
+    assert_eq!(one, two);
+}
