@@ -97,7 +97,7 @@ pub struct Namespace {
 }
 
 /// A container port.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ContainerPort {
     /// Port name, for named-port resolution.
     pub name: Option<String>,
@@ -238,9 +238,10 @@ impl Workspace {
                     related: Vec::new(),
                 });
             }
-            for doc in docs {
+            for mut doc in docs {
                 let idx = ws.documents.len();
-                let value = doc.value.clone();
+                // The typed model keeps what is needed; the raw tree would only cost memory.
+                let value = std::mem::take(&mut doc.value);
                 ws.documents.push(doc);
                 let obj = ObjRef { doc: idx, base: String::new() };
                 ws.load_value(&value, obj, options, &mut seen, None);

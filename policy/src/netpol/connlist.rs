@@ -1,13 +1,17 @@
 //! The connectivity map: every allowed (source, destination) pair over workloads and the
 //! external address ranges induced by the ipBlocks of the input.
+//!
+//! Maps get large (one entry per workload and address range), so connection sets are
+//! interned and combined through caches, and entries are three integers until printed.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use serde::Serialize;
+use serde::ser::SerializeSeq;
+use serde::{Serialize, Serializer};
 
-use super::{ConnSet, Direction, Engine};
+use super::{CompiledRule, ConnSet, Direction, Engine};
 
 /// One end of a connection in the map.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -47,45 +51,191 @@ impl PeerRef {
     }
 }
 
-/// One allowed pair.
+/// One allowed pair, as serialized.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ConnEntry {
+pub struct ConnEntry<'a> {
     /// What is allowed, in the text form (`All Connections`, `TCP 80,UDP 53`).
     pub connections: String,
     /// Destination.
-    pub dst: PeerRef,
+    pub dst: &'a PeerRef,
     /// Source.
-    pub src: PeerRef,
-    #[serde(skip)]
-    conn: ConnSet,
+    pub src: &'a PeerRef,
 }
 
-impl ConnEntry {
-    /// The allowed connections.
-    pub fn conn(&self) -> &ConnSet {
-        &self.conn
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Entry {
+    src: u32,
+    dst: u32,
+    conn: u32,
+}
+
+/// The whole map, sorted as its text form is.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Connectivity {
+    peers: Vec<PeerRef>,
+    conns: Vec<ConnSet>,
+    entries: Vec<Entry>,
+}
+
+impl Serialize for Connectivity {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Doc<'a> {
+            connections: Seq<'a>,
+        }
+        struct Seq<'a>(&'a Connectivity);
+        impl Serialize for Seq<'_> {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                let mut seq = s.serialize_seq(Some(self.0.entries.len()))?;
+                for e in self.0.iter() {
+                    seq.serialize_element(&e)?;
+                }
+                seq.end()
+            }
+        }
+        Doc { connections: Seq(self) }.serialize(s)
     }
 }
 
-/// The whole map, sorted.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct Connectivity {
-    /// Allowed pairs.
-    pub connections: Vec<ConnEntry>,
+const NONE: u32 = 0;
+const ALL: u32 = 1;
+
+/// Interned connection sets with cached unions and intersections.
+struct Conns {
+    sets: Vec<ConnSet>,
+    index: HashMap<ConnSet, u32>,
+    unions: HashMap<(u32, u32), u32>,
+    inters: HashMap<(u32, u32), u32>,
+}
+
+impl Conns {
+    fn new() -> Self {
+        let mut c = Conns { sets: Vec::new(), index: HashMap::new(), unions: HashMap::new(), inters: HashMap::new() };
+        c.id(ConnSet::none());
+        c.id(ConnSet::all());
+        c
+    }
+
+    fn id(&mut self, set: ConnSet) -> u32 {
+        if let Some(&i) = self.index.get(&set) {
+            return i;
+        }
+        let i = u32::try_from(self.sets.len()).unwrap_or(u32::MAX);
+        self.sets.push(set.clone());
+        self.index.insert(set, i);
+        i
+    }
+
+    fn get(&self, i: u32) -> ConnSet {
+        self.sets.get(i as usize).cloned().unwrap_or_default()
+    }
+
+    fn union(&mut self, a: u32, b: u32) -> u32 {
+        match (a, b) {
+            (NONE, x) | (x, NONE) => x,
+            (ALL, _) | (_, ALL) => ALL,
+            (x, y) if x == y => x,
+            _ => {
+                let key = (a.min(b), a.max(b));
+                if let Some(&r) = self.unions.get(&key) {
+                    return r;
+                }
+                let mut s = self.get(a);
+                s.union_with(&self.get(b));
+                let r = self.id(s);
+                self.unions.insert(key, r);
+                r
+            }
+        }
+    }
+
+    fn inter(&mut self, a: u32, b: u32) -> u32 {
+        match (a, b) {
+            (NONE, _) | (_, NONE) => NONE,
+            (ALL, x) | (x, ALL) => x,
+            (x, y) if x == y => x,
+            _ => {
+                let key = (a.min(b), a.max(b));
+                if let Some(&r) = self.inters.get(&key) {
+                    return r;
+                }
+                let s = self.get(a).intersect(&self.get(b));
+                let r = self.id(s);
+                self.inters.insert(key, r);
+                r
+            }
+        }
+    }
+}
+
+/// Per-computation state: interned sets and the ports of each rule per destination.
+struct Cx<'e, 'w> {
+    engine: &'e Engine<'w>,
+    conns: Conns,
+    /// Per rule id: interned fixed ports (named ports excluded).
+    fixed: Vec<Option<u32>>,
+    /// (rule id, port signature of the destination) → interned ports.
+    named: HashMap<(usize, u32), u32>,
+    /// Per workload: id of its container-port list (workloads with equal ports share it).
+    signature: Vec<u32>,
+}
+
+impl Cx<'_, '_> {
+    /// Interned ports a rule allows towards `dst` (named ports resolve on it; never on an IP).
+    fn ports(&mut self, r: &CompiledRule, dst: Option<usize>) -> u32 {
+        let fixed = match self.fixed.get(r.id).copied().flatten() {
+            Some(f) => f,
+            None => {
+                let f = self.conns.id(r.fixed.clone());
+                if let Some(slot) = self.fixed.get_mut(r.id) {
+                    *slot = Some(f);
+                }
+                f
+            }
+        };
+        let Some(d) = dst.filter(|_| !r.named.is_empty()) else { return fixed };
+        let sig = self.signature.get(d).copied().unwrap_or(0);
+        if let Some(&c) = self.named.get(&(r.id, sig)) {
+            return c;
+        }
+        let c = self.conns.id(r.ports_to(self.engine.ws.workloads.get(d)));
+        self.named.insert((r.id, sig), c);
+        c
+    }
+
+    /// What `d`'s ingress allows from workload `s`.
+    fn ingress_from(&mut self, d: usize, s: usize) -> u32 {
+        let engine = self.engine;
+        let policies = engine.isolating(d, Direction::Ingress);
+        if policies.is_empty() {
+            return ALL;
+        }
+        let mut acc = NONE;
+        for &p in policies {
+            for r in engine.rules(p, Direction::Ingress) {
+                if r.all_peers || r.pods.contains(s) {
+                    let ports = self.ports(r, Some(d));
+                    acc = self.conns.union(acc, ports);
+                }
+            }
+        }
+        acc
+    }
 }
 
 impl Connectivity {
     /// Compute the map over all workload groups and external ranges.
     pub fn compute(engine: &Engine<'_>) -> Self {
         let ws = engine.workspace();
+        let n = ws.workloads.len();
         // Pods of one owner collapse into one peer.
         let mut groups: BTreeMap<String, Vec<usize>> = BTreeMap::new();
         for (i, w) in ws.workloads.iter().enumerate() {
             groups.entry(w.display()).or_default().push(i);
         }
-        let names: Vec<String> = groups.keys().cloned().collect();
+        let mut peers: Vec<PeerRef> = groups.keys().map(|name| PeerRef::Workload { name: name.clone() }).collect();
         let members: Vec<Vec<usize>> = groups.into_values().collect();
-        let mut group_of = vec![0usize; ws.workloads.len()];
+        let mut group_of = vec![0usize; n];
         for (g, ms) in members.iter().enumerate() {
             for &m in ms {
                 if let Some(slot) = group_of.get_mut(m) {
@@ -93,95 +243,211 @@ impl Connectivity {
                 }
             }
         }
-        let mut out = Vec::new();
-        let workload = |g: usize| PeerRef::Workload { name: names.get(g).cloned().unwrap_or_default() };
+        let mut sigs: HashMap<&[crate::model::ContainerPort], u32> = HashMap::new();
+        let signature = ws
+            .workloads
+            .iter()
+            .map(|w| {
+                let next = u32::try_from(sigs.len()).unwrap_or(u32::MAX);
+                *sigs.entry(w.ports.as_slice()).or_insert(next)
+            })
+            .collect();
+        let mut cx = Cx { engine, conns: Conns::new(), fixed: vec![None; engine.rule_count], named: HashMap::new(), signature };
+        let mut entries = Vec::new();
+        let id = |i: usize| u32::try_from(i).unwrap_or(u32::MAX);
 
         // Workload → workload.
+        let mut egress = vec![NONE; n];
+        let mut touched: Vec<usize> = Vec::new();
+        let mut acc = vec![NONE; members.len()];
+        let mut acc_touched: Vec<usize> = Vec::new();
         for (gs, ms) in members.iter().enumerate() {
-            let mut acc: Vec<Option<ConnSet>> = vec![None; members.len()];
             for &s in ms {
-                let egress_open = !engine.is_isolated(s, Direction::Egress);
-                for (d, e) in engine.egress_row(s) {
-                    let gd = group_of.get(d).copied().unwrap_or(gs);
-                    if gd == gs {
-                        continue;
-                    }
-                    let c = if egress_open && !engine.is_isolated(d, Direction::Ingress) {
-                        e
-                    } else {
-                        let i = engine.ingress_from_pod(d, s);
-                        if i.is_empty() { continue } else { e.intersect(&i) }
-                    };
-                    if c.is_empty() {
-                        continue;
-                    }
-                    if let Some(slot) = acc.get_mut(gd) {
-                        match slot {
-                            Some(a) => a.union_with(&c),
-                            None => *slot = Some(c),
+                let policies = engine.isolating(s, Direction::Egress);
+                if policies.is_empty() {
+                    touched.extend(0..n);
+                    egress.iter_mut().for_each(|e| *e = ALL);
+                } else {
+                    for &p in policies {
+                        for r in engine.rules(p, Direction::Egress) {
+                            let mut add = |d: usize, cx: &mut Cx<'_, '_>| {
+                                let ports = cx.ports(r, Some(d));
+                                if let Some(e) = egress.get_mut(d) {
+                                    if *e == NONE {
+                                        touched.push(d);
+                                    }
+                                    *e = cx.conns.union(*e, ports);
+                                }
+                            };
+                            if r.all_peers {
+                                (0..n).for_each(|d| add(d, &mut cx));
+                            } else {
+                                r.pods.iter().for_each(|d| add(d, &mut cx));
+                            }
                         }
                     }
                 }
+                for d in touched.drain(..) {
+                    let e = egress.get(d).copied().unwrap_or(NONE);
+                    if let Some(slot) = egress.get_mut(d) {
+                        *slot = NONE;
+                    }
+                    let gd = group_of.get(d).copied().unwrap_or(gs);
+                    if gd == gs || e == NONE {
+                        continue;
+                    }
+                    let i = cx.ingress_from(d, s);
+                    let c = cx.conns.inter(e, i);
+                    if c == NONE {
+                        continue;
+                    }
+                    if let Some(a) = acc.get_mut(gd) {
+                        if *a == NONE {
+                            acc_touched.push(gd);
+                        }
+                        *a = cx.conns.union(*a, c);
+                    }
+                }
             }
-            for (gd, c) in acc.into_iter().enumerate() {
-                if let Some(c) = c {
-                    out.push(entry(workload(gs), workload(gd), c));
+            acc_touched.sort_unstable();
+            for gd in acc_touched.drain(..) {
+                if let Some(a) = acc.get_mut(gd) {
+                    entries.push(Entry { src: id(gs), dst: id(gd), conn: *a });
+                    *a = NONE;
                 }
             }
         }
 
         // Workload ↔ external ranges: per direction, the address space split by that
-        // direction's ipBlocks; one entry per range.
+        // direction's ipBlocks; one entry per range, as the peer format has it.
         for dir in [Direction::Egress, Direction::Ingress] {
             let atoms = address_atoms(&engine.ip_blocks(dir));
+            let first_atom = peers.len();
+            peers.extend(atoms.iter().map(|&(first, last)| PeerRef::External { first, last }));
+            let keys: Vec<(bool, u128)> = atoms.iter().map(|(f, _)| addr_key(*f)).collect();
+            let mut ranges: HashMap<usize, Vec<(usize, usize)>> = HashMap::new();
+            let mut per_atom = vec![NONE; atoms.len()];
             for (g, ms) in members.iter().enumerate() {
-                for &(first, last) in &atoms {
-                    let mut c = ConnSet::none();
-                    for &m in ms {
-                        c.union_with(&match dir {
-                            Direction::Egress => engine.egress_to_ip(m, first),
-                            Direction::Ingress => engine.ingress_from_ip(m, first),
-                        });
+                for &m in ms {
+                    let policies = engine.isolating(m, dir);
+                    if policies.is_empty() {
+                        per_atom.iter_mut().for_each(|a| *a = ALL);
+                        break;
                     }
-                    if c.is_empty() {
-                        continue;
+                    for &p in policies {
+                        for r in engine.rules(p, dir) {
+                            let ports = cx.ports(r, if dir == Direction::Ingress { Some(m) } else { None });
+                            if ports == NONE {
+                                continue;
+                            }
+                            let spans: &[(usize, usize)] = if r.all_peers {
+                                &[(0, usize::MAX)]
+                            } else {
+                                ranges.entry(r.id).or_insert_with(|| rule_atoms(r, &keys))
+                            };
+                            for &(lo, hi) in spans {
+                                for a in per_atom.iter_mut().skip(lo).take(hi.saturating_sub(lo).saturating_add(1)) {
+                                    *a = cx.conns.union(*a, ports);
+                                }
+                            }
+                        }
                     }
-                    let ext = PeerRef::External { first, last };
-                    let (src, dst) = match dir {
-                        Direction::Egress => (workload(g), ext),
-                        Direction::Ingress => (ext, workload(g)),
-                    };
-                    out.push(entry(src, dst, c));
+                }
+                for (ai, a) in per_atom.iter_mut().enumerate() {
+                    if *a != NONE {
+                        let ext = id(first_atom + ai);
+                        let (src, dst) = match dir {
+                            Direction::Egress => (id(g), ext),
+                            Direction::Ingress => (ext, id(g)),
+                        };
+                        entries.push(Entry { src, dst, conn: *a });
+                        *a = NONE;
+                    }
                 }
             }
         }
-        out.sort_by(|a, b| line(a).cmp(&line(b)));
-        Connectivity { connections: out }
+
+        // Sort as the text lines sort: by source label, then destination label.
+        let mut order: Vec<usize> = (0..peers.len()).collect();
+        let labels: Vec<String> = peers.iter().map(PeerRef::label).collect();
+        order.sort_by(|&a, &b| labels.get(a).cmp(&labels.get(b)));
+        let mut rank = vec![0u32; peers.len()];
+        for (r, &p) in order.iter().enumerate() {
+            if let Some(slot) = rank.get_mut(p) {
+                *slot = id(r);
+            }
+        }
+        let rank_of = |p: u32| rank.get(p as usize).copied().unwrap_or(u32::MAX);
+        entries.sort_by_key(|e| (rank_of(e.src), rank_of(e.dst)));
+        Connectivity { peers, conns: cx.conns.sets, entries }
+    }
+
+    /// Number of allowed pairs.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether nothing is allowed at all.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// The pairs, sorted.
+    pub fn iter(&self) -> impl Iterator<Item = ConnEntry<'_>> + '_ {
+        static NO_PEER: PeerRef = PeerRef::Workload { name: String::new() };
+        self.entries.iter().map(|e| ConnEntry {
+            connections: self.conns.get(e.conn as usize).map(ConnSet::to_string).unwrap_or_default(),
+            dst: self.peers.get(e.dst as usize).unwrap_or(&NO_PEER),
+            src: self.peers.get(e.src as usize).unwrap_or(&NO_PEER),
+        })
     }
 
     /// Keep only pairs touching `focus` (`namespace/name` or `name`).
     pub fn focus(&self, focus: &str) -> Connectivity {
+        let touches = |p: u32| self.peers.get(p as usize).is_some_and(|p| p.touches(focus));
         Connectivity {
-            connections: self.connections.iter().filter(|e| e.src.touches(focus) || e.dst.touches(focus)).cloned().collect(),
+            peers: self.peers.clone(),
+            conns: self.conns.clone(),
+            entries: self.entries.iter().filter(|e| touches(e.src) || touches(e.dst)).copied().collect(),
         }
     }
 
     /// The text form: one `src => dst : conn` line per pair, sorted.
     pub fn to_text(&self) -> String {
-        let mut s = String::new();
-        for e in &self.connections {
-            let _ = writeln!(s, "{}", line(e));
+        let labels: Vec<String> = self.peers.iter().map(PeerRef::label).collect();
+        let conns: Vec<String> = self.conns.iter().map(ConnSet::to_string).collect();
+        let mut s = String::with_capacity(self.entries.len() * 64);
+        let get = |v: &Vec<String>, i: u32| v.get(i as usize).cloned().unwrap_or_default();
+        for e in &self.entries {
+            let _ = writeln!(s, "{} => {} : {}", get(&labels, e.src), get(&labels, e.dst), get(&conns, e.conn));
         }
         s
     }
 }
 
-fn entry(src: PeerRef, dst: PeerRef, conn: ConnSet) -> ConnEntry {
-    ConnEntry { connections: conn.to_string(), dst, src, conn }
+/// (is IPv6, numeric value), ordering IPv4 before IPv6.
+fn addr_key(ip: IpAddr) -> (bool, u128) {
+    match ip {
+        IpAddr::V4(a) => (false, u128::from(u32::from(a))),
+        IpAddr::V6(a) => (true, u128::from(a)),
+    }
 }
 
-fn line(e: &ConnEntry) -> String {
-    format!("{} => {} : {}", e.src.label(), e.dst.label(), e.connections)
+/// Atom index ranges (inclusive) covered by a rule's ipBlocks. `keys` are the atoms' first
+/// addresses, ascending; every block boundary is an atom boundary.
+fn rule_atoms(r: &CompiledRule, keys: &[(bool, u128)]) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    for (cidr, except) in &r.blocks {
+        let v6 = matches!(cidr, ipnet::IpNet::V6(_));
+        for (first, last) in block_ranges(cidr, except) {
+            let lo = keys.partition_point(|k| *k < (v6, first));
+            let hi = keys.partition_point(|k| *k <= (v6, last));
+            if hi > lo {
+                out.push((lo, hi - 1));
+            }
+        }
+    }
+    out
 }
 
 /// The address space split at the boundaries of every block's address set (cidr minus
@@ -233,8 +499,10 @@ fn net_range(n: &ipnet::IpNet) -> (u128, u128) {
 
 /// `cidr` minus every `except` of the same family, as sorted disjoint inclusive ranges.
 fn block_ranges(cidr: &ipnet::IpNet, except: &[ipnet::IpNet]) -> Vec<(u128, u128)> {
-    let mut holes: Vec<(u128, u128)> =
-        except.iter().filter(|e| matches!((e, cidr), (ipnet::IpNet::V4(_), ipnet::IpNet::V4(_)) | (ipnet::IpNet::V6(_), ipnet::IpNet::V6(_)))).map(net_range).collect();
+    let same_family = |e: &&ipnet::IpNet| {
+        matches!((e, cidr), (ipnet::IpNet::V4(_), ipnet::IpNet::V4(_)) | (ipnet::IpNet::V6(_), ipnet::IpNet::V6(_)))
+    };
+    let mut holes: Vec<(u128, u128)> = except.iter().filter(same_family).map(net_range).collect();
     holes.sort_unstable();
     let (mut cur, end) = net_range(cidr);
     let mut out = Vec::new();
@@ -262,6 +530,10 @@ mod tests {
         s.parse().unwrap_or_else(|_| unreachable!("test CIDR {s}"))
     }
 
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap_or_else(|_| unreachable!("test IP {s}"))
+    }
+
     #[test]
     fn adjacent_excepts_leave_one_hole() {
         let atoms = address_atoms(&[(net("0.0.0.0/0"), vec![net("10.0.0.0/9"), net("10.128.0.0/9")])]);
@@ -273,6 +545,24 @@ mod tests {
     fn ipv6_blocks_add_ipv6_ranges() {
         let atoms = address_atoms(&[(net("fd00::/8"), vec![])]);
         assert_eq!(atoms.len(), 4);
-        assert_eq!(atoms[2], ("fd00::".parse().unwrap_or_else(|_| unreachable!()), "fdff:ffff:ffff:ffff:ffff:ffff:ffff:ffff".parse().unwrap_or_else(|_| unreachable!())));
+        assert_eq!(atoms[2], (ip("fd00::"), ip("fdff:ffff:ffff:ffff:ffff:ffff:ffff:ffff")));
+        assert_eq!(atoms[3].1, ip("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"));
+    }
+
+    #[test]
+    fn interned_sets_combine_like_sets() {
+        let mut c = Conns::new();
+        let mut a = ConnSet::none();
+        a.add(crate::model::Protocol::Tcp, 80, 90);
+        let mut b = ConnSet::none();
+        b.add(crate::model::Protocol::Tcp, 85, 100);
+        let (ia, ib) = (c.id(a.clone()), c.id(b.clone()));
+        let u = c.union(ia, ib);
+        let i = c.inter(ia, ib);
+        assert_eq!(c.get(u).to_string(), "TCP 80-100");
+        assert_eq!(c.get(i).to_string(), "TCP 85-90");
+        assert_eq!(c.union(ia, NONE), ia);
+        assert_eq!(c.inter(ia, ALL), ia);
+        assert_eq!(c.union(ia, ALL), ALL);
     }
 }

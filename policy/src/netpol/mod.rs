@@ -58,12 +58,6 @@ impl BitSet {
         self.words.get(i / 64).is_some_and(|w| w & (1 << (i % 64)) != 0)
     }
 
-    fn union_with(&mut self, other: &BitSet) {
-        for (a, b) in self.words.iter_mut().zip(&other.words) {
-            *a |= b;
-        }
-    }
-
     /// Members, ascending.
     pub fn iter(&self) -> impl Iterator<Item = usize> + '_ {
         self.words.iter().enumerate().flat_map(|(wi, &w)| {
@@ -88,6 +82,8 @@ impl BitSet {
 /// A rule, precompiled: which workloads its peers match and which ports it allows.
 #[derive(Debug, Clone)]
 struct CompiledRule {
+    /// Index among all compiled rules of the engine, for per-rule caches.
+    id: usize,
     /// No `from`/`to`: every peer, in-cluster and external.
     all_peers: bool,
     /// Workloads matched by pod peers or by ipBlocks containing a pod IP.
@@ -151,6 +147,8 @@ pub struct Engine<'w> {
     egress_by: Vec<Vec<usize>>,
     /// Per policy: compiled rules.
     compiled: Vec<CompiledPolicy>,
+    /// Number of compiled rules (ids are `0..rule_count`).
+    rule_count: usize,
 }
 
 impl<'w> Engine<'w> {
@@ -166,6 +164,9 @@ impl<'w> Engine<'w> {
             by_ns.entry(w.namespace.as_str()).or_default().push(i);
         }
         let mut ns_cache: std::collections::HashMap<String, BitSet> = std::collections::HashMap::new();
+        // Only pods whose manifest carries an IP can be matched by an ipBlock.
+        let with_ips: Vec<usize> = ws.workloads.iter().enumerate().filter(|(_, w)| !w.ips.is_empty()).map(|(i, _)| i).collect();
+        let mut next_rule = 0;
         for (pi, p) in ws.policies.iter().enumerate() {
             for &wi in by_ns.get(p.namespace.as_str()).map_or(&[][..], Vec::as_slice) {
                 let Some(w) = ws.workloads.get(wi) else { continue };
@@ -183,13 +184,21 @@ impl<'w> Engine<'w> {
                 }
             }
             let mut compile = |rules: &[Rule]| -> Vec<CompiledRule> {
-                rules.iter().map(|r| compile_rule(ws, r, &by_ns, &mut ns_cache, n)).collect()
+                rules
+                    .iter()
+                    .map(|r| {
+                        let mut c = compile_rule(ws, r, &by_ns, &mut ns_cache, &with_ips, n);
+                        c.id = next_rule;
+                        next_rule += 1;
+                        c
+                    })
+                    .collect()
             };
             let ingress = if p.policy_types.ingress { compile(&p.ingress) } else { Vec::new() };
             let egress = if p.policy_types.egress { compile(&p.egress) } else { Vec::new() };
             compiled.push(CompiledPolicy { ingress, egress });
         }
-        Self { ws, ingress_by, egress_by, compiled }
+        Self { ws, ingress_by, egress_by, compiled, rule_count: next_rule }
     }
 
     /// The workspace this engine answers for.
@@ -269,35 +278,6 @@ impl<'w> Engine<'w> {
         e.intersect(&self.ingress_from_pod(dst, src))
     }
 
-    /// Every workload `src` may send to, with what (one pass over its egress rules).
-    pub fn egress_row(&self, src: usize) -> Vec<(usize, ConnSet)> {
-        let n = self.ws.workloads.len();
-        let policies = self.isolating(src, Direction::Egress);
-        if policies.is_empty() {
-            return (0..n).map(|d| (d, ConnSet::all())).collect();
-        }
-        let mut acc: Vec<Option<ConnSet>> = vec![None; n];
-        for &p in policies {
-            for r in self.rules(p, Direction::Egress) {
-                let mut add = |d: usize| {
-                    let ports = r.ports_to(self.ws.workloads.get(d));
-                    if let Some(slot) = acc.get_mut(d) {
-                        match slot {
-                            Some(c) => c.union_with(&ports),
-                            None => *slot = Some(ports),
-                        }
-                    }
-                };
-                if r.all_peers {
-                    (0..n).for_each(&mut add);
-                } else {
-                    r.pods.iter().for_each(&mut add);
-                }
-            }
-        }
-        acc.into_iter().enumerate().filter_map(|(d, c)| c.filter(|c| !c.is_empty()).map(|c| (d, c))).collect()
-    }
-
     /// Every valid ipBlock (cidr, except) of a `dir` rule, for splitting the address space.
     pub fn ip_blocks(&self, dir: Direction) -> Vec<(ipnet::IpNet, Vec<ipnet::IpNet>)> {
         let mut out = Vec::new();
@@ -319,6 +299,7 @@ fn compile_rule(
     rule: &Rule,
     by_ns: &std::collections::HashMap<&str, Vec<usize>>,
     ns_cache: &mut std::collections::HashMap<String, BitSet>,
+    with_ips: &[usize],
     n: usize,
 ) -> CompiledRule {
     let mut pods = BitSet::new(n);
@@ -326,8 +307,9 @@ fn compile_rule(
     for peer in rule.peers.iter().flatten() {
         match &peer.kind {
             PeerKind::Pods { namespaces, pods: sel } => {
-                let candidates: Vec<usize> = match namespaces {
-                    NamespaceScope::Own(ns) => by_ns.get(ns.as_str()).cloned().unwrap_or_default(),
+                let own;
+                let candidates: &[usize] = match namespaces {
+                    NamespaceScope::Own(ns) => by_ns.get(ns.as_str()).map_or(&[], Vec::as_slice),
                     NamespaceScope::Selected(nsel) => {
                         let key = nsel.to_string();
                         let set = ns_cache.entry(key).or_insert_with(|| {
@@ -339,13 +321,14 @@ fn compile_rule(
                             }
                             s
                         });
-                        if nsel.invalid.is_some() { Vec::new() } else { set.iter().collect() }
+                        own = if nsel.invalid.is_some() { Vec::new() } else { set.iter().collect() };
+                        &own
                     }
                 };
                 if sel.is_everything() {
                     candidates.iter().for_each(|&i| pods.insert(i));
                 } else {
-                    for i in candidates {
+                    for &i in candidates {
                         if ws.workloads.get(i).is_some_and(|w| sel.matches(&w.labels)) {
                             pods.insert(i);
                         }
@@ -354,19 +337,17 @@ fn compile_rule(
             }
             PeerKind::IpBlock { cidr, except } => {
                 blocks.push((*cidr, except.clone()));
-                let mut hit = BitSet::new(n);
-                for (i, w) in ws.workloads.iter().enumerate() {
-                    if w.ips.iter().any(|ip| block_contains(cidr, except, *ip)) {
-                        hit.insert(i);
+                for &i in with_ips {
+                    if ws.workloads.get(i).is_some_and(|w| w.ips.iter().any(|ip| block_contains(cidr, except, *ip))) {
+                        pods.insert(i);
                     }
                 }
-                pods.union_with(&hit);
             }
             PeerKind::Invalid(_) => {}
         }
     }
     let (fixed, named) = compile_ports(rule.ports.as_deref());
-    CompiledRule { all_peers: rule.peers.is_none(), pods, blocks, fixed, named }
+    CompiledRule { id: 0, all_peers: rule.peers.is_none(), pods, blocks, fixed, named }
 }
 
 fn compile_ports(ports: Option<&[PortMatch]>) -> (ConnSet, Vec<(Protocol, String)>) {

@@ -121,7 +121,7 @@ pub struct Document {
     pub file: usize,
     /// 0-based index of the document in its source.
     pub index: usize,
-    /// The document as plain JSON data.
+    /// The document as plain JSON data (the loader takes it once the typed model is built).
     pub value: serde_json::Value,
     /// Span of every field, keyed by its path (`spec.egress[0].to[1]`).
     pub spans: HashMap<String, FieldSpan>,
