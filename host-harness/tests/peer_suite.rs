@@ -3,6 +3,8 @@
 //! scenario must yield an error diagnostic while the rest is still analysed, and the only
 //! exceptions are the scenarios in `tests/peer-suite/known-deviations.md`.
 
+#![allow(clippy::panic, clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure report
+
 use std::fs;
 use std::path::{Path, PathBuf};
 

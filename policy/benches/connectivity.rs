@@ -4,6 +4,8 @@
 //!
 //! `-- --write DIR` also writes the generated manifests, to look at or to feed the CLI.
 
+#![allow(clippy::panic, clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure report
+
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::fmt::Write;
 use std::sync::atomic::{AtomicUsize, Ordering};

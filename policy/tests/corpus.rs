@@ -2,6 +2,8 @@
 //! the `snapshot.snap` beside it (insta). Cases under `tests/corpus/engine/` also snapshot the
 //! connectivity map, and a `queries.txt` (`FROM TO PORT PROTOCOL` per line) adds explanations.
 
+#![allow(clippy::panic, clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure report
+
 use std::fmt::Write;
 use std::fs;
 use std::path::{Path, PathBuf};

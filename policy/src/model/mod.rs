@@ -224,7 +224,7 @@ impl Workspace {
     /// Read every source.
     pub fn load(sources: &[Source], options: &LoadOptions) -> Self {
         let mut ws = Workspace::default();
-        let mut seen: HashMap<(String, Option<String>, String), Vec<(ObjRef, ObjectId)>> = HashMap::new();
+        let mut seen: Seen = HashMap::new();
         for (file, src) in sources.iter().enumerate() {
             ws.files.push(src.name.clone());
             let (docs, errors) = parse_source(file, &src.text, &options.limits);
@@ -292,7 +292,7 @@ impl Workspace {
         value: &Value,
         obj: ObjRef,
         options: &LoadOptions,
-        seen: &mut HashMap<(String, Option<String>, String), Vec<(ObjRef, ObjectId)>>,
+        seen: &mut Seen,
         implied: Option<(&str, &str)>,
     ) {
         let Some(map) = value.as_object() else {
@@ -520,7 +520,7 @@ impl Workspace {
         }
     }
 
-    fn report_duplicates(&mut self, seen: HashMap<(String, Option<String>, String), Vec<(ObjRef, ObjectId)>>) {
+    fn report_duplicates(&mut self, seen: Seen) {
         let mut dups: Vec<_> = seen.into_values().filter(|v| v.len() > 1).collect();
         dups.sort();
         for mut group in dups {
@@ -557,6 +557,9 @@ impl Workspace {
         }
     }
 }
+
+/// Definitions of each (kind, namespace, name), to find duplicates.
+type Seen = HashMap<(String, Option<String>, String), Vec<(ObjRef, ObjectId)>>;
 
 /// The apiVersion served for each analysed kind (Kubernetes 1.37).
 fn served_api_version(kind: &str) -> Option<&'static str> {

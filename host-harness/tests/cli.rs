@@ -1,0 +1,94 @@
+//! The `netreach` binary as users run it: exit codes, stdin, directories, output formats.
+
+#![allow(clippy::panic, clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used)] // test code
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+fn netreach(args: &[&str], stdin: Option<&str>) -> (i32, String, String) {
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_netreach"))
+        .args(args)
+        .current_dir(root)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run netreach");
+    if let Some(text) = stdin {
+        child.stdin.take().expect("stdin").write_all(text.as_bytes()).expect("write stdin");
+    }
+    drop(child.stdin.take());
+    let out = child.wait_with_output().expect("wait");
+    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into(), String::from_utf8_lossy(&out.stderr).into())
+}
+
+#[test]
+fn check_exit_codes() {
+    let (code, out, _) = netreach(&["check", "examples/platform"], None);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("0 error(s)"), "{out}");
+    let (code, out, _) = netreach(&["check", "tests/corpus/netpol/invalid-network-policy/fail-ports"], None);
+    assert_eq!(code, 1);
+    assert!(out.contains("error[NR101]"), "{out}");
+    assert!(out.contains("input.yaml:12:14"), "{out}");
+    let (code, _, err) = netreach(&["check", "does/not/exist.yaml"], None);
+    assert_eq!(code, 2);
+    assert!(err.contains("cannot read"), "{err}");
+    let (code, _, err) = netreach(&["check", "--bogus", "x"], None);
+    assert_eq!(code, 2);
+    assert!(err.contains("unknown option"), "{err}");
+}
+
+#[test]
+fn stdin_is_read_with_dash() {
+    let yaml = "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: x, namespace: a}\nspec:\n  podSelector: {}\n  ingress: [{ports: [{port: 0}]}]\n";
+    let (code, out, _) = netreach(&["check", "-"], Some(yaml));
+    assert_eq!(code, 1);
+    assert!(out.contains("--> <stdin>:6:"), "{out}");
+}
+
+#[test]
+fn json_report_is_the_shared_shape() {
+    let (code, out, _) = netreach(&["check", "-o", "json", "tests/corpus/input/invalid-yaml/fail-unclosed-flow"], None);
+    assert_eq!(code, 1);
+    let v: serde_json::Value = serde_json::from_str(&out).expect("valid JSON");
+    assert_eq!(v["version"], 1);
+    assert_eq!(v["summary"]["findings"]["error"], 2);
+    let d = &v["diagnostics"][0];
+    assert_eq!(d["rule"], "NR001");
+    assert_eq!(d["location"]["start"]["line"], 11);
+    assert!(d["location"]["file"].as_str().unwrap().ends_with("input.yaml"));
+}
+
+#[test]
+fn connectivity_and_explain() {
+    let (code, out, _) = netreach(&["connectivity", "examples/platform"], None);
+    assert_eq!(code, 0);
+    assert!(out.contains("shop/orders-api[Deployment] => shop/postgres[StatefulSet] : TCP 5432\n"), "{out}");
+    assert!(out.contains("venafi/distributed-issuer[Deployment] => 0.0.0.0-169.254.169.253[External] : TCP 443\n"), "{out}");
+    let (code, out, _) = netreach(&["connectivity", "-o", "json", "--focus-workload", "shop/postgres", "examples/platform"], None);
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(&out).expect("valid JSON");
+    let conns = v["connections"].as_array().expect("connections");
+    assert!(!conns.is_empty());
+    assert!(conns.iter().all(|c| c.to_string().contains("shop/postgres")));
+    let args = ["explain", "--from", "venafi/distributed-issuer", "--to", "kube-system/coredns", "--port", "53", "--protocol", "UDP", "examples/platform"];
+    let (code, out, _) = netreach(&args, None);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.starts_with("DENIED"), "{out}");
+    assert!(out.contains("isolated by venafi/allow-distributed-issuer-egress"), "{out}");
+    let args = ["explain", "--from", "shop/orders-api", "--to", "shop/postgres", "--port", "5432", "examples/platform"];
+    let (code, out, _) = netreach(&args, None);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("allowed by shop/orders-api-database spec.egress[0]"), "{out}");
+}
+
+#[test]
+fn rules_lists_every_rule() {
+    let (code, out, _) = netreach(&["rules"], None);
+    assert_eq!(code, 0);
+    for id in ["NR001", "NR002", "NR003", "NR004", "NR101"] {
+        assert!(out.contains(id), "{out}");
+    }
+}
