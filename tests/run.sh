@@ -17,4 +17,8 @@ cargo check --locked -p netreach-policy --target wasm32-wasip1
 
 echo "== tests"
 # --nocapture shows the peer-suite and corpus tallies ("N/M scenarios agree").
-cargo test --locked --workspace -- --nocapture
+mkdir -p target
+cargo test --locked --workspace -- --nocapture 2>&1 | tee target/test-output.txt
+passed=$(grep -oE '^test result: .* ([0-9]+) passed' target/test-output.txt | grep -oE '[0-9]+ passed' | awk '{s+=$1} END {print s+0}')
+failed=$(grep -oE '^test result: .* ([0-9]+) failed' target/test-output.txt | grep -oE '[0-9]+ failed' | awk '{s+=$1} END {print s+0}')
+echo "tests: ${passed} passed, ${failed} failed"
