@@ -166,7 +166,7 @@ fn explain(ws: &Workspace, a: &Args) -> Out {
         (Err(e), _) | (_, Err(e)) => return (2, String::new(), format!("error: {e}\n")),
     };
     let engine = Engine::new(ws);
-    let v: Verdict = engine.explain(from_ep, to_ep, port, protocol);
+    let v: Verdict = engine.allowed(from_ep, to_ep, port, protocol);
     let code = if v.allowed { 0 } else { 1 };
     let out = if a.output == "json" {
         format!("{}\n", serde_json::to_string_pretty(&v).unwrap_or_default())

@@ -23,8 +23,8 @@ fn exercise(text: &str) {
     let engine = Engine::new(&ws);
     let _ = Connectivity::compute(&engine).to_text();
     if ws.workloads.len() >= 2 {
-        let _ = engine.explain(Endpoint::Workload(0), Endpoint::Workload(1), 53, Protocol::Udp);
-        let _ = engine.explain(Endpoint::Ip("10.1.2.3".parse().unwrap_or_else(|_| unreachable!())), Endpoint::Workload(1), 443, Protocol::Tcp);
+        let _ = engine.allowed(Endpoint::Workload(0), Endpoint::Workload(1), 53, Protocol::Udp);
+        let _ = engine.allowed(Endpoint::Ip("10.1.2.3".parse().unwrap_or_else(|_| unreachable!())), Endpoint::Workload(1), 443, Protocol::Tcp);
     }
 }
 
@@ -136,4 +136,79 @@ fn file_order_does_not_change_the_report() {
     let one = check(&[a.clone(), b.clone()], &Options::default()).to_json();
     let two = check(&[b, a], &Options::default()).to_json();
     assert_eq!(one, two);
+}
+
+/// The verdict of `allowed` (which reasons over the policies as written) must agree with the
+/// compiled engine behind the connectivity map, for every pair and a spread of ports.
+#[test]
+fn verdicts_agree_with_the_compiled_engine() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/corpus/engine");
+    let mut checked = 0;
+    for entry in std::fs::read_dir(dir).expect("corpus/engine") {
+        let text = std::fs::read_to_string(entry.expect("entry").path().join("input.yaml")).expect("input.yaml");
+        let ws = Workspace::load(&[Source::new("x.yaml", text)], &LoadOptions::default());
+        let engine = Engine::new(&ws);
+        let ips: Vec<std::net::IpAddr> =
+            ["8.8.8.8", "10.1.0.9", "10.2.0.1", "10.4.0.1", "169.254.169.254", "fd00::1", "2001:db8::1"].iter().map(|s| s.parse().expect("ip")).collect();
+        let ports = [(Protocol::Udp, 53), (Protocol::Tcp, 53), (Protocol::Tcp, 80), (Protocol::Tcp, 443), (Protocol::Tcp, 1000), (Protocol::Tcp, 5432), (Protocol::Tcp, 8005), (Protocol::Tcp, 8080), (Protocol::Tcp, 9090), (Protocol::Sctp, 3868), (Protocol::Udp, 8080)];
+        let n = ws.workloads.len();
+        for s in 0..n {
+            for (proto, port) in ports {
+                for d in 0..n {
+                    let v = engine.allowed(Endpoint::Workload(s), Endpoint::Workload(d), port, proto);
+                    assert_eq!(v.allowed, engine.pod_to_pod(s, d).allows(proto, port), "{s}->{d} {proto} {port}");
+                    checked += 1;
+                }
+                for ip in &ips {
+                    let out = engine.allowed(Endpoint::Workload(s), Endpoint::Ip(*ip), port, proto);
+                    assert_eq!(out.allowed, engine.egress_to_ip(s, *ip).allows(proto, port), "{s}->{ip} {proto} {port}");
+                    let inn = engine.allowed(Endpoint::Ip(*ip), Endpoint::Workload(s), port, proto);
+                    assert_eq!(inn.allowed, engine.ingress_from_ip(s, *ip).allows(proto, port), "{ip}->{s} {proto} {port}");
+                    checked += 2;
+                }
+            }
+        }
+    }
+    assert!(checked > 1000, "only {checked} verdicts checked");
+}
+
+/// The connectivity map (interned, cached) must list exactly the workload pairs the plain
+/// per-pair queries allow, for the engine corpus and for a generated mix of named ports.
+#[test]
+fn map_agrees_with_per_pair_queries() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/corpus/engine");
+    for entry in std::fs::read_dir(dir).expect("corpus/engine") {
+        let text = std::fs::read_to_string(entry.expect("entry").path().join("input.yaml")).expect("input.yaml");
+        let ws = Workspace::load(&[Source::new("x.yaml", text)], &LoadOptions::default());
+        let engine = Engine::new(&ws);
+        let mut from_map: Vec<String> = Connectivity::compute(&engine)
+            .iter()
+            .filter(|e| !e.src.label().contains("[External]") && !e.dst.label().contains("[External]"))
+            .map(|e| format!("{} => {} : {}", e.src.label(), e.dst.label(), e.connections))
+            .collect();
+        let mut groups: std::collections::BTreeMap<String, Vec<usize>> = Default::default();
+        for (i, w) in ws.workloads.iter().enumerate() {
+            groups.entry(w.display()).or_default().push(i);
+        }
+        let mut brute = Vec::new();
+        for (a, ms) in &groups {
+            for (b, ds) in &groups {
+                if a == b {
+                    continue;
+                }
+                let mut c = netreach_policy::netpol::ConnSet::none();
+                for &s in ms {
+                    for &d in ds {
+                        c.union_with(&engine.pod_to_pod(s, d));
+                    }
+                }
+                if !c.is_empty() {
+                    brute.push(format!("{a} => {b} : {c}"));
+                }
+            }
+        }
+        from_map.sort();
+        brute.sort();
+        assert_eq!(from_map, brute);
+    }
 }

@@ -49,8 +49,8 @@ impl Verdict {
 }
 
 impl Engine<'_> {
-    /// Explain whether `from` may open a `protocol`/`port` connection to `to`.
-    pub fn explain(&self, from: Endpoint, to: Endpoint, port: u16, protocol: Protocol) -> Verdict {
+    /// Whether `from` may open a `protocol`/`port` connection to `to`, with the reasons.
+    pub fn allowed(&self, from: Endpoint, to: Endpoint, port: u16, protocol: Protocol) -> Verdict {
         let ws = self.workspace();
         let dst = match to {
             Endpoint::Workload(i) => ws.workloads.get(i),
