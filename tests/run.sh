@@ -11,14 +11,31 @@ fi
 echo "== clippy"
 cargo clippy --locked --workspace --all-targets -- -D warnings
 
-echo "== policy core for wasm32-unknown-unknown and wasm32-wasip1"
-cargo build --locked -p netreach-policy --target wasm32-unknown-unknown
+echo "== policy core for wasm32-unknown-unknown (every ABI) and wasm32-wasip1"
+cargo clippy --locked -p netreach-policy --lib --target wasm32-unknown-unknown --features abi-core,abi-kubewarden,abi-opa -- -D warnings
 cargo check --locked -p netreach-policy --target wasm32-wasip1
 
 echo "== tests"
-# --nocapture shows the peer-suite and corpus tallies ("N/M scenarios agree").
+# --nocapture shows the peer-suite, corpus and parity tallies ("N/M scenarios agree").
 mkdir -p target
+set +e
 cargo test --locked --workspace -- --nocapture 2>&1 | tee target/test-output.txt
+rust_status=${PIPESTATUS[0]}
+set -e
 passed=$(grep -oE '^test result: .* ([0-9]+) passed' target/test-output.txt | grep -oE '[0-9]+ passed' | awk '{s+=$1} END {print s+0}')
 failed=$(grep -oE '^test result: .* ([0-9]+) failed' target/test-output.txt | grep -oE '[0-9]+ failed' | awk '{s+=$1} END {print s+0}')
-echo "tests: ${passed} passed, ${failed} failed"
+
+echo "== third-party JavaScript hosts (@wapc/host, @open-policy-agent/opa-wasm)"
+cargo run --locked -q -p netreach-host-harness --bin netreach -- artifacts --out target/artifacts
+(cd host-harness/js && npm ci --no-audit --no-fund --loglevel=error)
+set +e
+(cd host-harness/js && NETREACH_ARTIFACTS=../../target/artifacts node --test --test-reporter=spec) 2>&1 | tee target/js-output.txt
+js_status=${PIPESTATUS[0]}
+set -e
+js_passed=$(grep -oE '^ℹ pass [0-9]+' target/js-output.txt | grep -oE '[0-9]+' || echo 0)
+js_failed=$(grep -oE '^ℹ fail [0-9]+' target/js-output.txt | grep -oE '[0-9]+' || echo 0)
+
+echo "tests: $((passed + js_passed)) passed, $((failed + js_failed)) failed (rust ${passed}/${failed}, js ${js_passed}/${js_failed})"
+if [ "$rust_status" -ne 0 ] || [ "$js_status" -ne 0 ]; then
+  exit 1
+fi

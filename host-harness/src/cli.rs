@@ -6,24 +6,37 @@ use std::net::IpAddr;
 use netreach_policy::model::Protocol;
 use netreach_policy::netpol::{Endpoint, Verdict};
 use netreach_policy::report::{render_text, Files};
-use netreach_policy::{check_workspace, Connectivity, Engine, Options, Source, Workspace};
+use netreach_policy::{check_selected, Connectivity, Engine, Options, Source, Workspace};
 
 use crate::inputs::read_sources;
+use crate::wasm::{Limits, WasmHost};
 
 const USAGE: &str = "\
 netreach — can each workload reach what it needs, and nothing more?
 
 Usage:
-  netreach check [-o text|json] [--namespace NS] PATH...
+  netreach check [-o text|json] [--namespace NS] [--engine native|wasm]
+                 [--skip RULE]... [--severity RULE=error|warning|info]... PATH...
   netreach connectivity [-o text|json] [--focus-workload NS/NAME] [--namespace NS] PATH...
   netreach explain --from NS/NAME|IP --to NS/NAME|IP --port N [--protocol TCP|UDP|SCTP] PATH...
+  netreach admit [--settings FILE] REQUEST.json
+  netreach admit --object MANIFEST [--context PATH]... [--operation OP] [--settings FILE]
+  netreach artifacts --out DIR
   netreach rules
 
 PATH is a file, a directory (recursive *.yaml, *.yml, *.json) or - for standard input.
 --namespace sets the namespace of objects without metadata.namespace (default: default).
+--engine wasm runs the checks through the embedded core wasm module under wasmtime;
+  the report is byte-identical to the native one.
+--skip drops a rule's findings; --severity changes a rule's severity (ids or names).
+admit reviews one object as an admission webhook would and prints the AdmissionReview
+  response (uid echoed): from an AdmissionReview file, or from a plain manifest with
+  --object (other objects for cross-object rules with --context). --settings is a JSON or
+  YAML file with the policy settings (disabledRules, severityOverrides).
+artifacts writes the wasm modules (core, Kubewarden, OPA) and the Kubewarden metadata.
 
 Exit codes: check: 0 no error-severity finding, 1 errors found; explain: 0 allowed, 1 denied;
-2 usage error or unreadable input.
+admit: 0 allowed, 1 denied; 2 usage error or unreadable input.
 ";
 
 /// Output type.
@@ -42,11 +55,19 @@ struct Args {
     to: Option<String>,
     port: Option<String>,
     protocol: Option<String>,
+    engine: String,
+    skip: Vec<String>,
+    severity: Vec<String>,
+    settings: Option<String>,
+    object: Option<String>,
+    context: Vec<String>,
+    operation: Option<String>,
+    out: Option<String>,
     paths: Vec<String>,
 }
 
 fn parse(args: &[String]) -> Result<Args, String> {
-    let mut a = Args { output: "text".into(), ..Args::default() };
+    let mut a = Args { output: "text".into(), engine: "native".into(), ..Args::default() };
     let mut it = args.iter();
     while let Some(arg) = it.next() {
         let (flag, inline) = match arg.split_once('=') {
@@ -64,10 +85,21 @@ fn parse(args: &[String]) -> Result<Args, String> {
             "--to" => a.to = Some(value("--to")?),
             "--port" => a.port = Some(value("--port")?),
             "--protocol" => a.protocol = Some(value("--protocol")?),
+            "--engine" => a.engine = value("--engine")?,
+            "--skip" => a.skip.push(value("--skip")?),
+            "--severity" => a.severity.push(value("--severity")?),
+            "--settings" => a.settings = Some(value("--settings")?),
+            "--object" => a.object = Some(value("--object")?),
+            "--context" => a.context.push(value("--context")?),
+            "--operation" => a.operation = Some(value("--operation")?),
+            "--out" => a.out = Some(value("--out")?),
             "-" => a.paths.push(arg.clone()),
             f if f.starts_with('-') => return Err(format!("unknown option {f}")),
             _ => a.paths.push(arg.clone()),
         }
+    }
+    if a.engine != "native" && a.engine != "wasm" {
+        return Err(format!("--engine must be native or wasm, not {}", a.engine));
     }
     if a.output != "text" && a.output != "json" {
         return Err(format!("-o must be text or json, not {}", a.output));
@@ -91,6 +123,11 @@ pub fn run(args: &[String]) -> Out {
         Ok(a) => a,
         Err(e) => return usage_error(&e),
     };
+    match cmd.as_str() {
+        "admit" => return crate::admit::run(&a.paths, a.object.as_deref(), &a.context, a.operation.as_deref(), a.settings.as_deref()),
+        "artifacts" => return artifacts(a.out.as_deref()),
+        _ => {}
+    }
     if a.paths.is_empty() {
         return usage_error("no PATH given");
     }
@@ -102,17 +139,33 @@ pub fn run(args: &[String]) -> Out {
     if let Some(ns) = &a.namespace {
         options.load.default_namespace.clone_from(ns);
     }
+    options.skip = a.skip.iter().cloned().collect();
+    for s in &a.severity {
+        let parsed = s.split_once('=').and_then(|(r, l)| Some((r.to_string(), serde_json::from_value(serde_json::Value::String(l.to_string())).ok()?)));
+        let Some((rule, level)) = parsed else { return usage_error(&format!("--severity takes RULE=error|warning|info, not {s:?}")) };
+        options.severity.insert(rule, level);
+    }
+    if let Err(e) = options.resolve_rule_names() {
+        return usage_error(&e);
+    }
     let ws = Workspace::load(&sources, &options.load);
     match cmd.as_str() {
-        "check" => check(&sources, &ws, &a),
+        "check" => check(&sources, &ws, &a, &options),
         "connectivity" | "list" => connectivity(&ws, &a),
         "explain" | "eval" => explain(&ws, &a),
         other => usage_error(&format!("unknown command {other}")),
     }
 }
 
-fn check(sources: &[Source], ws: &Workspace, a: &Args) -> Out {
-    let report = check_workspace(sources, ws);
+fn check(sources: &[Source], ws: &Workspace, a: &Args, options: &Options) -> Out {
+    let report = if a.engine == "wasm" {
+        match check_wasm(sources, options) {
+            Ok(r) => r,
+            Err(e) => return (2, String::new(), format!("error: {e}\n")),
+        }
+    } else {
+        check_selected(sources, ws, options)
+    };
     let code = i32::from(report.has_errors());
     let out = if a.output == "json" {
         format!("{}\n", report.to_json())
@@ -121,6 +174,38 @@ fn check(sources: &[Source], ws: &Workspace, a: &Args) -> Out {
         render_text(&report, &files)
     };
     (code, out, String::new())
+}
+
+/// The same check through the core wasm module.
+fn check_wasm(sources: &[Source], options: &Options) -> Result<netreach_policy::Report, String> {
+    let request = netreach_policy::Request {
+        sources: sources.to_vec(),
+        default_namespace: Some(options.load.default_namespace.clone()),
+        skip: options.skip.clone(),
+        severity: options.severity.clone(),
+    };
+    let body = serde_json::to_vec(&request).map_err(|e| e.to_string())?;
+    let host = WasmHost::core(Limits::default()).map_err(|e| e.to_string())?;
+    let json = host.check_json(&body).map_err(|e| e.to_string())?;
+    serde_json::from_str(&json).map_err(|e| format!("the wasm module's report does not parse: {e}"))
+}
+
+/// Write every embedded artifact into `dir`.
+fn artifacts(dir: Option<&str>) -> Out {
+    let Some(dir) = dir else { return usage_error("artifacts needs --out DIR") };
+    let dir = std::path::Path::new(dir);
+    if let Err(e) = std::fs::create_dir_all(dir) {
+        return (2, String::new(), format!("error: cannot create {}: {e}\n", dir.display()));
+    }
+    let mut out = String::new();
+    for (name, bytes) in crate::artifacts::all() {
+        let path = dir.join(name);
+        if let Err(e) = std::fs::write(&path, bytes) {
+            return (2, out, format!("error: cannot write {}: {e}\n", path.display()));
+        }
+        out.push_str(&format!("{} ({} bytes)\n", path.display(), bytes.len()));
+    }
+    (0, out, String::new())
 }
 
 fn connectivity(ws: &Workspace, a: &Args) -> Out {

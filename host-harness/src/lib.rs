@@ -1,4 +1,7 @@
 //! The netreach CLI's plumbing: reading inputs from paths and stdin, and the commands.
 
+pub mod admit;
+pub mod artifacts;
 pub mod cli;
 pub mod inputs;
+pub mod wasm;

@@ -2,15 +2,20 @@
 //! engine → rules → diagnostics. No I/O: every host (CLI, wasm modules, playground) hands in
 //! sources and gets back the same [`Report`].
 
+#[cfg(any(feature = "abi-core", feature = "abi-kubewarden", feature = "abi-opa"))]
+pub mod abi;
+pub mod admission;
 pub mod model;
 pub mod netpol;
 pub mod report;
 pub mod rules;
 pub mod source;
 
+use std::collections::{BTreeMap, BTreeSet};
+
 pub use model::{LoadOptions, Workspace};
 pub use netpol::{Connectivity, Engine};
-pub use report::{Report, Severity};
+pub use report::{Report, ReportDiagnostic, Severity};
 pub use source::{Limits, Source};
 
 /// What to check and how.
@@ -18,19 +23,46 @@ pub use source::{Limits, Source};
 pub struct Options {
     /// How manifests are read (default namespace, parser limits).
     pub load: LoadOptions,
+    /// Rule ids whose findings are dropped.
+    pub skip: BTreeSet<String>,
+    /// Severity per rule id, replacing the rule's default.
+    pub severity: BTreeMap<String, Severity>,
+}
+
+impl Options {
+    /// Check that every rule id named in `skip` and `severity` exists (ids or names accepted;
+    /// names are turned into ids).
+    pub fn resolve_rule_names(&mut self) -> Result<(), String> {
+        let id = |r: &str| rules::find(r).map(|e| e.meta.id.to_string()).ok_or_else(|| format!("unknown rule {r:?} (see `netreach rules`)"));
+        self.skip = self.skip.iter().map(|r| id(r)).collect::<Result<_, _>>()?;
+        self.severity = self.severity.iter().map(|(r, s)| Ok((id(r)?, *s))).collect::<Result<_, String>>()?;
+        Ok(())
+    }
 }
 
 /// Check a set of sources with every rule and return the report.
 pub fn check(sources: &[Source], options: &Options) -> Report {
     let ws = Workspace::load(sources, &options.load);
-    check_workspace(sources, &ws)
+    check_selected(sources, &ws, options)
 }
 
-/// Check an already loaded workspace (its sources are needed to resolve positions).
+/// Check an already loaded workspace with every rule at its default severity (its sources are
+/// needed to resolve positions).
 pub fn check_workspace(sources: &[Source], ws: &Workspace) -> Report {
+    check_selected(sources, ws, &Options::default())
+}
+
+/// Check a loaded workspace, honouring the rule selection and severities of `options`.
+pub fn check_selected(sources: &[Source], ws: &Workspace, options: &Options) -> Report {
     let engine = Engine::new(ws);
     let cx = rules::Context { ws, engine: &engine };
-    let diagnostics = rules::run_all(&cx);
+    let mut diagnostics = rules::run_all(&cx);
+    diagnostics.retain(|d| !options.skip.contains(d.rule));
+    for d in &mut diagnostics {
+        if let Some(s) = options.severity.get(d.rule) {
+            d.severity = *s;
+        }
+    }
     let files = report::Files::new(sources.iter().map(|s| (s.name.as_str(), s.text.as_str())));
     let summary = report::Summary {
         documents: ws.document_count,
@@ -40,6 +72,64 @@ pub fn check_workspace(sources: &[Source], ws: &Workspace) -> Report {
         skipped: ws.skipped.clone(),
     };
     report::build_report(&files, diagnostics, summary)
+}
+
+/// A check request as every host ABI receives it (JSON, camelCase).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Request {
+    /// The manifests.
+    pub sources: Vec<Source>,
+    /// Namespace for objects without one (default `default`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_namespace: Option<String>,
+    /// Rule ids or names to leave out.
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub skip: BTreeSet<String>,
+    /// Severity per rule id or name.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub severity: BTreeMap<String, Severity>,
+}
+
+impl Request {
+    /// The options this request asks for; an unknown rule is an error.
+    pub fn options(&self) -> Result<Options, String> {
+        let mut o = Options { skip: self.skip.clone(), severity: self.severity.clone(), ..Options::default() };
+        if let Some(ns) = &self.default_namespace {
+            o.load.default_namespace.clone_from(ns);
+        }
+        o.resolve_rule_names()?;
+        Ok(o)
+    }
+}
+
+/// Handle a JSON check request and answer with the report JSON — the one function behind every
+/// ABI. A request that cannot be read is answered with `{"error": …, "version": 1}`.
+pub fn check_json(request: &[u8]) -> String {
+    let options = serde_json::from_slice::<Request>(request)
+        .map_err(|e| e.to_string())
+        .and_then(|req| Ok((req.options()?, req)));
+    match options {
+        Ok((options, req)) => check(&req.sources, &options).to_json(),
+        Err(e) => {
+            let v = serde_json::json!({"error": format!("invalid request: {e}"), "version": 1});
+            serde_json::to_string_pretty(&v).unwrap_or_default()
+        }
+    }
+}
+
+/// Rule metadata as JSON (id, name, title, severity, tags, docs), for hosts and playgrounds.
+pub fn rules_json() -> String {
+    let rules: Vec<serde_json::Value> = rules::ALL
+        .iter()
+        .map(|r| {
+            serde_json::json!({
+                "docs": r.meta.docs, "id": r.meta.id, "name": r.meta.name,
+                "severity": r.meta.severity.as_str(), "tags": r.meta.tags, "title": r.meta.title,
+            })
+        })
+        .collect();
+    serde_json::to_string_pretty(&rules).unwrap_or_default()
 }
 
 /// Check and render as text (the form of the CLI and the corpus snapshots).

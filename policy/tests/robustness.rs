@@ -125,7 +125,7 @@ fn one_bad_document_leaves_the_others_analysed() {
     let good = check(&[Source::new("a.yaml", SEED)], &Options::default());
     let mixed = check(&[Source::new("a.yaml", text.as_str())], &Options::default());
     assert_eq!(mixed.summary.objects, good.summary.objects);
-    let rules: Vec<&str> = mixed.diagnostics.iter().map(|d| d.rule).collect();
+    let rules: Vec<&str> = mixed.diagnostics.iter().map(|d| d.rule.as_str()).collect();
     assert_eq!(rules, ["NR001", "NR004", "NR002"]);
 }
 

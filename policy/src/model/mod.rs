@@ -41,7 +41,7 @@ impl Default for LoadOptions {
 }
 
 /// Identity of an object as the report shows it.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct ObjectId {
     /// `apiVersion`.
     #[serde(rename = "apiVersion")]

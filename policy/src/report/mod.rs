@@ -7,7 +7,7 @@ mod text;
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::model::ObjectId;
 use crate::source::{LineIndex, Span};
@@ -15,7 +15,7 @@ use crate::source::{LineIndex, Span};
 pub use text::render_text;
 
 /// How bad a finding is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     /// Advice; never fails a check.
@@ -51,7 +51,7 @@ pub struct Loc {
 }
 
 /// The suggested change, as YAML the user can paste.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Fix {
     /// One line: what the patch does.
     pub description: String,
@@ -89,7 +89,7 @@ pub struct Diagnostic {
 }
 
 /// A position resolved for output: 1-based line, 1-based column in chars, byte offset.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Position {
     /// 1-based column, counted in Unicode scalar values.
     pub column: usize,
@@ -100,7 +100,7 @@ pub struct Position {
 }
 
 /// A resolved location.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Location {
     /// Index of the document in its file.
     pub document: usize,
@@ -115,7 +115,7 @@ pub struct Location {
 }
 
 /// A related place.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Related {
     /// Where.
     pub location: Location,
@@ -124,10 +124,10 @@ pub struct Related {
 }
 
 /// A finding as every host carries it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReportDiagnostic {
     /// Why, step by step.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub explanation: Vec<String>,
     /// The suggested patch.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -140,24 +140,24 @@ pub struct ReportDiagnostic {
     /// What is wrong.
     pub message: String,
     /// Rule name.
-    pub name: &'static str,
+    pub name: String,
     /// The object concerned.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub object: Option<ObjectId>,
     /// Other places involved.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub related: Vec<Related>,
     /// Rule id.
-    pub rule: &'static str,
+    pub rule: String,
     /// Severity.
     pub severity: Severity,
     /// Compliance tags.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub tags: Vec<&'static str>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
 }
 
 /// Counts of findings per severity.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Findings {
     /// Error-severity findings.
     pub error: usize,
@@ -168,7 +168,7 @@ pub struct Findings {
 }
 
 /// What was read.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Summary {
     /// Documents read (including unreadable ones).
     pub documents: usize,
@@ -183,7 +183,7 @@ pub struct Summary {
 }
 
 /// The report: same input, same bytes.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Report {
     /// Findings sorted by file, position, rule.
     pub diagnostics: Vec<ReportDiagnostic>,
@@ -280,16 +280,16 @@ pub fn build_report(files: &Files<'_>, mut diags: Vec<Diagnostic>, mut summary: 
                 help: d.help,
                 location: files.resolve(&d.loc),
                 message: d.message,
-                name: d.name,
+                name: d.name.to_string(),
                 object: d.object,
                 related: d
                     .related
                     .iter()
                     .map(|(m, l)| Related { location: files.resolve(l), message: m.clone() })
                     .collect(),
-                rule: d.rule,
+                rule: d.rule.to_string(),
                 severity: d.severity,
-                tags: d.tags,
+                tags: d.tags.iter().map(|t| t.to_string()).collect(),
             }
         })
         .collect();

@@ -11,7 +11,7 @@ use std::collections::HashMap;
 pub use yaml::parse_source;
 
 /// One input file: a name (as the user gave it) and its text.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
 pub struct Source {
     /// File name as shown in diagnostics, e.g. `examples/platform/shop.yaml` or `<stdin>`.
     pub name: String,

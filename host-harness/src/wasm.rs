@@ -1,0 +1,154 @@
+//! The wasmtime host for the core ABI (`policy/src/abi/core.rs`): one fresh instance per call
+//! (the module keeps no state), a fuel budget and a memory cap per call. A trap, an exhausted
+//! limit or a malformed answer is an error value, never a crash of the host.
+
+use std::fmt;
+
+use wasmtime::{Config, Engine, Instance, Linker, Module, Store, StoreLimits, StoreLimitsBuilder, TypedFunc};
+
+/// Per-call limits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Wasm instructions (roughly) one call may execute.
+    pub fuel: u64,
+    /// Largest linear memory one call may grow to, in bytes.
+    pub max_memory: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self { fuel: 200_000_000_000, max_memory: 2 << 30 }
+    }
+}
+
+/// Why a call through the module failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HostError {
+    /// The module could not be compiled or instantiated, or lacks an export.
+    Load(String),
+    /// The module speaks another ABI version.
+    Version(i32),
+    /// The call trapped (including fuel or memory exhaustion).
+    Trap(String),
+    /// The answer was not where or what the ABI says.
+    BadAnswer(String),
+}
+
+impl fmt::Display for HostError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            HostError::Load(e) => write!(f, "cannot load the wasm module: {e}"),
+            HostError::Version(v) => write!(f, "the wasm module speaks core ABI version {v}; this host speaks 1"),
+            HostError::Trap(e) => write!(f, "the wasm module trapped: {e}"),
+            HostError::BadAnswer(e) => write!(f, "the wasm module gave a malformed answer: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for HostError {}
+
+struct State {
+    limits: StoreLimits,
+}
+
+/// A compiled core module, ready for calls.
+pub struct WasmHost {
+    engine: Engine,
+    module: Module,
+    linker: Linker<State>,
+    limits: Limits,
+}
+
+struct Exports {
+    memory: wasmtime::Memory,
+    alloc: TypedFunc<u32, u32>,
+    free: TypedFunc<(u32, u32), ()>,
+    check: TypedFunc<(u32, u32), i64>,
+    rules: TypedFunc<(), i64>,
+}
+
+impl WasmHost {
+    /// Compile the embedded core artifact.
+    pub fn core(limits: Limits) -> Result<Self, HostError> {
+        Self::new(crate::artifacts::CORE, limits)
+    }
+
+    /// Compile a core-ABI module and check its version.
+    pub fn new(bytes: &[u8], limits: Limits) -> Result<Self, HostError> {
+        let mut config = Config::new();
+        config.consume_fuel(true);
+        let engine = Engine::new(&config).map_err(|e| HostError::Load(e.to_string()))?;
+        let module = Module::new(&engine, bytes).map_err(|e| HostError::Load(e.to_string()))?;
+        let linker = Linker::new(&engine);
+        let host = Self { engine, module, linker, limits };
+        let (mut store, instance) = host.instantiate()?;
+        let version = instance
+            .get_typed_func::<(), i32>(&mut store, "netreach_abi_version")
+            .map_err(|e| HostError::Load(e.to_string()))?
+            .call(&mut store, ())
+            .map_err(|e| HostError::Trap(e.to_string()))?;
+        if version != 1 {
+            return Err(HostError::Version(version));
+        }
+        Ok(host)
+    }
+
+    fn instantiate(&self) -> Result<(Store<State>, Instance), HostError> {
+        let limits = StoreLimitsBuilder::new().memory_size(self.limits.max_memory).instances(1).build();
+        let mut store = Store::new(&self.engine, State { limits });
+        store.limiter(|s| &mut s.limits);
+        store.set_fuel(self.limits.fuel).map_err(|e| HostError::Load(e.to_string()))?;
+        let instance = self.linker.instantiate(&mut store, &self.module).map_err(|e| HostError::Load(e.to_string()))?;
+        Ok((store, instance))
+    }
+
+    fn exports(store: &mut Store<State>, instance: &Instance) -> Result<Exports, HostError> {
+        let load = |e: wasmtime::Error| HostError::Load(e.to_string());
+        Ok(Exports {
+            memory: instance.get_memory(&mut *store, "memory").ok_or_else(|| HostError::Load("no exported memory".into()))?,
+            alloc: instance.get_typed_func(&mut *store, "netreach_alloc").map_err(load)?,
+            free: instance.get_typed_func(&mut *store, "netreach_free").map_err(load)?,
+            check: instance.get_typed_func(&mut *store, "netreach_check").map_err(load)?,
+            rules: instance.get_typed_func(&mut *store, "netreach_rules").map_err(load)?,
+        })
+    }
+
+    /// Run `netreach_check` on a JSON request and return the report JSON.
+    pub fn check_json(&self, request: &[u8]) -> Result<String, HostError> {
+        let (mut store, instance) = self.instantiate()?;
+        let x = Self::exports(&mut store, &instance)?;
+        let len = u32::try_from(request.len()).map_err(|_| HostError::BadAnswer("request larger than 4 GiB".into()))?;
+        let trap = |e: wasmtime::Error| HostError::Trap(format!("{e:#}"));
+        let ptr = x.alloc.call(&mut store, len).map_err(trap)?;
+        if ptr == 0 && len > 0 {
+            return Err(HostError::Trap("netreach_alloc returned 0 (out of memory)".into()));
+        }
+        x.memory
+            .write(&mut store, ptr as usize, request)
+            .map_err(|e| HostError::BadAnswer(format!("netreach_alloc gave an out-of-bounds buffer: {e}")))?;
+        let packed = x.check.call(&mut store, (ptr, len)).map_err(trap)?;
+        x.free.call(&mut store, (ptr, len)).map_err(trap)?;
+        Self::read_packed(&mut store, &x, packed)
+    }
+
+    /// The rule metadata JSON the module carries.
+    pub fn rules_json(&self) -> Result<String, HostError> {
+        let (mut store, instance) = self.instantiate()?;
+        let x = Self::exports(&mut store, &instance)?;
+        let packed = x.rules.call(&mut store, ()).map_err(|e| HostError::Trap(format!("{e:#}")))?;
+        Self::read_packed(&mut store, &x, packed)
+    }
+
+    fn read_packed(store: &mut Store<State>, x: &Exports, packed: i64) -> Result<String, HostError> {
+        let packed = packed as u64;
+        let (ptr, len) = ((packed >> 32) as usize, (packed & 0xffff_ffff) as usize);
+        let data = x.memory.data(&*store);
+        let bytes = data
+            .get(ptr..ptr.saturating_add(len))
+            .ok_or_else(|| HostError::BadAnswer(format!("result {ptr}+{len} lies outside memory ({} bytes)", data.len())))?
+            .to_vec();
+        // The instance is dropped after this call; freeing keeps the ABI honest all the same.
+        let _ = x.free.call(&mut *store, (ptr as u32, len as u32));
+        String::from_utf8(bytes).map_err(|e| HostError::BadAnswer(format!("result is not UTF-8: {e}")))
+    }
+}

@@ -1,0 +1,382 @@
+//! Admission: one object under review (an `AdmissionRequest`), optional context objects, the
+//! policy settings → a verdict. Shared by the Kubewarden and OPA artifacts and `netreach admit`,
+//! so every admission host answers the same.
+//!
+//! Error-severity findings on the reviewed object deny (code 400); warning-severity findings
+//! become admission warnings (≤ 120 characters each, as the API server advises); info findings
+//! are returned in the report only. Findings on context objects are not the reviewed object's
+//! fault and are left out.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::{check, Options, Report, ReportDiagnostic, Severity, Source};
+
+/// Longest admission warning; longer ones are cut with `…`.
+pub const MAX_WARNING_CHARS: usize = 120;
+
+/// The file name the reviewed object gets in reports.
+pub const OBJECT_FILE: &str = "request.object";
+
+/// Policy settings (Kubewarden `settings`, Gatekeeper `parameters`, `netreach admit --settings`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Settings {
+    /// Rule ids or names whose findings are ignored.
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub disabled_rules: BTreeSet<String>,
+    /// Severity per rule id or name (`error` denies, `warning` warns, `info` only reports).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub severity_overrides: BTreeMap<String, Severity>,
+}
+
+impl Settings {
+    /// Read settings from JSON (`null` and `{}` mean the defaults) and check every rule exists.
+    pub fn from_value(v: &Value) -> Result<Settings, String> {
+        let settings: Settings = if v.is_null() {
+            Settings::default()
+        } else {
+            serde_json::from_value(v.clone()).map_err(|e| format!("invalid settings: {e}"))?
+        };
+        settings.options().map(|_| settings)
+    }
+
+    /// The check options these settings select.
+    pub fn options(&self) -> Result<Options, String> {
+        let mut o = Options { skip: self.disabled_rules.clone(), severity: self.severity_overrides.clone(), ..Options::default() };
+        o.resolve_rule_names().map_err(|e| format!("invalid settings: {e}"))?;
+        Ok(o)
+    }
+}
+
+/// The answer of `validate_settings` (Kubewarden's shape).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SettingsValidation {
+    /// Why not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// Whether the settings can be used.
+    pub valid: bool,
+}
+
+/// Validate settings JSON.
+pub fn validate_settings(settings: &Value) -> SettingsValidation {
+    match Settings::from_value(settings) {
+        Ok(_) => SettingsValidation { message: None, valid: true },
+        Err(e) => SettingsValidation { message: Some(e), valid: false },
+    }
+}
+
+/// The verdict on one object (Kubewarden's `ValidationResponse` field names).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Verdict {
+    /// Whether the object is admitted.
+    pub accepted: bool,
+    /// HTTP code of a rejection: 400.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<u16>,
+    /// Why it is rejected.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// Admission warnings.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+}
+
+/// A verdict and the findings on the reviewed object behind it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Review {
+    /// What the admission host returns.
+    pub verdict: Verdict,
+    /// Every finding on the reviewed object, as in a report.
+    pub findings: Vec<ReportDiagnostic>,
+}
+
+/// The reviewed object of an `AdmissionRequest`, or `None` when there is none (DELETE,
+/// CONNECT). A document that is not an `AdmissionRequest` but has `kind` is taken as the object
+/// itself (Kubewarden raw policies).
+pub fn reviewed_object(request: &Value) -> Option<&Value> {
+    match request.get("object") {
+        Some(Value::Null) => None,
+        Some(o) => Some(o),
+        None if request.get("uid").is_none() && request.get("kind").is_some_and(Value::is_string) => Some(request),
+        None => None,
+    }
+}
+
+/// Review the object of `request` (an `AdmissionRequest`) with `context` objects beside it.
+pub fn review(request: &Value, settings: &Settings, context: &[Source]) -> Result<Review, String> {
+    let Some(object) = reviewed_object(request) else {
+        return Ok(Review { verdict: Verdict { accepted: true, message: None, code: None, warnings: Vec::new() }, findings: Vec::new() });
+    };
+    let mut options = settings.options()?;
+    if let Some(ns) = request.get("namespace").and_then(Value::as_str).filter(|ns| !ns.is_empty()) {
+        ns.clone_into(&mut options.load.default_namespace);
+    }
+    let text = serde_json::to_string_pretty(object).map_err(|e| e.to_string())?;
+    let mut sources = vec![Source::new(OBJECT_FILE, text)];
+    sources.extend(context.iter().filter(|s| s.name != OBJECT_FILE).cloned());
+    let report = check(&sources, &options);
+    Ok(review_from_report(report))
+}
+
+/// Turn the report of a check (reviewed object in [`OBJECT_FILE`]) into a verdict.
+pub fn review_from_report(report: Report) -> Review {
+    let findings: Vec<ReportDiagnostic> = report.diagnostics.into_iter().filter(|d| d.location.file == OBJECT_FILE).collect();
+    let line = |d: &ReportDiagnostic| format!("{} ({} at {})", d.message, d.rule, d.location.path);
+    let errors: Vec<String> = findings.iter().filter(|d| d.severity == Severity::Error).map(line).collect();
+    let warnings = findings
+        .iter()
+        .filter(|d| d.severity == Severity::Warning)
+        .map(|d| truncate(&format!("{}: {}", d.rule, d.message), MAX_WARNING_CHARS))
+        .collect();
+    let verdict = if errors.is_empty() {
+        Verdict { accepted: true, message: None, code: None, warnings }
+    } else {
+        Verdict { accepted: false, message: Some(errors.join("; ")), code: Some(400), warnings }
+    };
+    Review { verdict, findings }
+}
+
+/// Cut `s` to at most `max` characters, marking the cut with `…`.
+pub fn truncate(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        return s.to_string();
+    }
+    let mut out: String = s.chars().take(max.saturating_sub(1)).collect();
+    out.push('…');
+    out
+}
+
+/// Context objects from Gatekeeper's `data.inventory` layout:
+/// `cluster[groupVersion][kind][name]` and `namespace[ns][groupVersion][kind][name]`.
+pub fn inventory_sources(inventory: &Value) -> Vec<Source> {
+    let mut objects = Vec::new();
+    let mut collect = |by_gv: &Value| {
+        for by_kind in by_gv.as_object().into_iter().flat_map(|m| m.values()) {
+            for by_name in by_kind.as_object().into_iter().flat_map(|m| m.values()) {
+                objects.extend(by_name.as_object().into_iter().flat_map(|m| m.values()).cloned());
+            }
+        }
+    };
+    if let Some(cluster) = inventory.get("cluster") {
+        collect(cluster);
+    }
+    for by_gv in inventory.get("namespace").and_then(Value::as_object).into_iter().flat_map(|m| m.values()) {
+        collect(by_gv);
+    }
+    context_sources(objects)
+}
+
+/// Context objects as sources (one JSON document each, named `context[i]`).
+pub fn context_sources(objects: Vec<Value>) -> Vec<Source> {
+    objects
+        .into_iter()
+        .enumerate()
+        .map(|(i, o)| Source::new(format!("context[{i}]"), serde_json::to_string_pretty(&o).unwrap_or_default()))
+        .collect()
+}
+
+/// An `AdmissionResponse` for a verdict (`uid` echoed), as `netreach admit` and the OPA
+/// artifact's `{request}` entry return it.
+pub fn admission_response(uid: &str, verdict: &Verdict) -> Value {
+    let mut r = serde_json::json!({"uid": uid, "allowed": verdict.accepted});
+    if let (Some(map), Some(message)) = (r.as_object_mut(), &verdict.message) {
+        map.insert("status".into(), serde_json::json!({"code": verdict.code.unwrap_or(400), "message": message}));
+    }
+    if let (Some(map), false) = (r.as_object_mut(), verdict.warnings.is_empty()) {
+        map.insert("warnings".into(), serde_json::json!(verdict.warnings));
+    }
+    r
+}
+
+// ---- the shapes of the admission hosts (shared by the artifacts and tested natively) ----
+
+/// Kubewarden artifact: one waPC operation: its answer bytes, or an error message.
+pub fn kubewarden_operation(op: &[u8], msg: &[u8]) -> Result<Vec<u8>, String> {
+    match op {
+        b"protocol_version" => Ok(b"\"v1\"".to_vec()),
+        b"validate_settings" => {
+            let settings: Value = parse(msg, "settings")?;
+            to_json(&validate_settings(&settings))
+        }
+        b"validate" => {
+            let payload: Value = parse(msg, "validation request")?;
+            let request = payload.get("request").ok_or("validation request has no `request`")?;
+            let settings = Settings::from_value(payload.get("settings").unwrap_or(&Value::Null))?;
+            let review = review(request, &settings, &[])?;
+            to_json(&review.verdict)
+        }
+        other => Err(format!("unknown operation {:?}", String::from_utf8_lossy(other))),
+    }
+}
+
+fn parse(msg: &[u8], what: &str) -> Result<Value, String> {
+    if msg.is_empty() {
+        return Ok(Value::Null);
+    }
+    serde_json::from_slice(msg).map_err(|e| format!("{what} is not JSON: {e}"))
+}
+
+/// Through `Value`, whose maps are sorted: the answer has sorted keys whatever the struct order.
+fn to_json<T: serde::Serialize>(v: &T) -> Result<Vec<u8>, String> {
+    serde_json::to_value(v).and_then(|v| serde_json::to_vec(&v)).map_err(|e| e.to_string())
+}
+
+fn context(data: &Value) -> Vec<crate::Source> {
+    data.get("inventory").map(inventory_sources).unwrap_or_default()
+}
+
+/// OPA artifact, Gatekeeper input `{review, parameters}`: a violation per error-severity finding; bad parameters are one violation.
+pub fn gatekeeper_violations(input: &Value, data: &Value) -> Value {
+    let under_review = input.get("review").unwrap_or(&Value::Null);
+    let reviewed = match (under_review.get("request"), under_review.get("kind").and_then(Value::as_str)) {
+        // gator may hand in a whole AdmissionReview.
+        (Some(r), Some("AdmissionReview")) => r,
+        _ => under_review,
+    };
+    let settings = match Settings::from_value(input.get("parameters").unwrap_or(&Value::Null)) {
+        Ok(s) => s,
+        Err(e) => return serde_json::json!([{ "msg": e }]),
+    };
+    match review(reviewed, &settings, &context(data)) {
+        Ok(r) => r
+            .findings
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
+            .map(|d| {
+                serde_json::json!({"msg": format!("{} ({})", d.message, d.rule), "details": {
+                    "column": d.location.start.column, "line": d.location.start.line,
+                    "path": d.location.path, "rule": d.rule, "severity": d.severity.as_str()}})
+            })
+            .collect(),
+        Err(e) => serde_json::json!([{ "msg": e }]),
+    }
+}
+
+/// OPA artifact, Kubewarden "opa" mode: `{request}` → `{response: AdmissionResponse}`; settings come as data.
+pub fn opa_response(input: &Value, data: &Value) -> Value {
+    let request = input.get("request").unwrap_or(&Value::Null);
+    let uid = request.get("uid").and_then(Value::as_str).unwrap_or("");
+    // Kubewarden passes the settings as data, with its context objects beside them.
+    let mut settings_value = data.clone();
+    if let Some(map) = settings_value.as_object_mut() {
+        map.remove("kubernetes");
+        map.remove("inventory");
+    }
+    let verdict = Settings::from_value(&settings_value)
+        .and_then(|s| review(request, &s, &context(data)))
+        .map(|r| r.verdict)
+        .unwrap_or_else(|e| Verdict { accepted: false, code: Some(400), message: Some(e), warnings: Vec::new() });
+    serde_json::json!({ "response": admission_response(uid, &verdict) })
+}
+
+/// OPA artifact: evaluate `entrypoint` (see `abi/opa.rs`) and wrap the result as a result set.
+pub fn opa_evaluate(entrypoint: i32, input: &Value, data: &Value) -> Value {
+    let result = match entrypoint {
+        0 if input.get("review").is_some() => gatekeeper_violations(input, data),
+        0 if input.get("request").is_some() => opa_response(input, data),
+        0 | 3 => serde_json::from_str(&crate::check_json(input.to_string().as_bytes())).unwrap_or(Value::Null),
+        1 => gatekeeper_violations(input, data),
+        2 => opa_response(input, data),
+        other => return serde_json::json!([{"result": {"error": format!("unknown entrypoint {other}")}}]),
+    };
+    serde_json::json!([{ "result": result }])
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+    use super::*;
+    use serde_json::json;
+
+    fn bad_policy() -> Value {
+        json!({"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+               "metadata": {"name": "bad", "namespace": "shop"},
+               "spec": {"podSelector": {}, "policyTypes": ["Egress", "Sideways"]}})
+    }
+
+    #[test]
+    fn error_findings_deny_with_400() {
+        let req = json!({"uid": "u1", "operation": "CREATE", "object": bad_policy()});
+        let r = review(&req, &Settings::default(), &[]).unwrap();
+        assert!(!r.verdict.accepted);
+        assert_eq!(r.verdict.code, Some(400));
+        let msg = r.verdict.message.unwrap();
+        assert!(msg.contains("NetworkPolicy `shop/bad`") && msg.contains("NR101") && msg.contains("spec.policyTypes"), "{msg}");
+    }
+
+    #[test]
+    fn overrides_turn_errors_into_warnings_or_nothing() {
+        let req = json!({"uid": "u1", "object": bad_policy()});
+        let warn = Settings { severity_overrides: [("invalid-network-policy".into(), Severity::Warning)].into(), ..Settings::default() };
+        let r = review(&req, &warn, &[]).unwrap();
+        assert!(r.verdict.accepted);
+        assert!(!r.verdict.warnings.is_empty());
+        assert!(r.verdict.warnings.iter().all(|w| w.chars().count() <= MAX_WARNING_CHARS && w.starts_with("NR101")));
+        let off = Settings { disabled_rules: ["NR101".into()].into(), ..Settings::default() };
+        let r = review(&req, &off, &[]).unwrap();
+        assert_eq!(r.verdict, Verdict { accepted: true, message: None, code: None, warnings: vec![] });
+    }
+
+    #[test]
+    fn delete_and_raw_documents() {
+        let del = json!({"uid": "u1", "operation": "DELETE", "object": null, "oldObject": bad_policy()});
+        assert!(review(&del, &Settings::default(), &[]).unwrap().verdict.accepted);
+        assert!(!review(&bad_policy(), &Settings::default(), &[]).unwrap().verdict.accepted);
+    }
+
+    #[test]
+    fn request_namespace_is_the_default() {
+        let mut p = bad_policy();
+        p["metadata"].as_object_mut().unwrap().remove("namespace");
+        let r = review(&json!({"uid": "u", "namespace": "team-a", "object": p}), &Settings::default(), &[]).unwrap();
+        assert!(r.verdict.message.unwrap().contains("team-a/bad"));
+    }
+
+    #[test]
+    fn settings_are_validated() {
+        assert!(validate_settings(&json!({})).valid);
+        assert!(validate_settings(&Value::Null).valid);
+        assert!(validate_settings(&json!({"disabledRules": ["NR101", "invalid-yaml"], "severityOverrides": {"NR004": "error"}})).valid);
+        let bad = validate_settings(&json!({"disabledRules": ["NR999"]}));
+        assert!(!bad.valid && bad.message.unwrap().contains("NR999"));
+        let typo = validate_settings(&json!({"disabledRule": []}));
+        assert!(!typo.valid && typo.message.unwrap().contains("disabledRule"));
+        assert!(!validate_settings(&json!({"severityOverrides": {"NR101": "fatal"}})).valid);
+    }
+
+    #[test]
+    fn warnings_are_cut_to_120_chars() {
+        let long = "x".repeat(300);
+        let t = truncate(&long, MAX_WARNING_CHARS);
+        assert_eq!(t.chars().count(), 120);
+        assert!(t.ends_with('…'));
+        assert_eq!(truncate("short", 120), "short");
+    }
+
+    #[test]
+    fn inventory_layout_is_read() {
+        let inv = json!({"cluster": {"v1": {"Namespace": {"shop": {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop"}}}}},
+                         "namespace": {"shop": {"networking.k8s.io/v1": {"NetworkPolicy": {"a": bad_policy()}}}}});
+        let s = inventory_sources(&inv);
+        assert_eq!(s.len(), 2);
+        assert!(s.iter().any(|s| s.text.contains("\"Namespace\"")));
+    }
+
+    #[test]
+    fn context_findings_do_not_deny() {
+        let good = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop"}});
+        let ctx = context_sources(vec![bad_policy()]);
+        let r = review(&json!({"uid": "u", "object": good}), &Settings::default(), &ctx).unwrap();
+        assert!(r.verdict.accepted, "{:?}", r.verdict);
+    }
+
+    #[test]
+    fn response_echoes_uid() {
+        let v = Verdict { accepted: false, message: Some("m".into()), code: Some(400), warnings: vec!["w".into()] };
+        assert_eq!(admission_response("u9", &v), json!({"uid": "u9", "allowed": false, "status": {"code": 400, "message": "m"}, "warnings": ["w"]}));
+    }
+}
