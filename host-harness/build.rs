@@ -19,13 +19,14 @@ const ARTIFACTS: &[(&str, &str, &str)] = &[
     ("abi-core", "netreach-core.wasm", "NETREACH_WASM_CORE"),
     ("abi-kubewarden", "netreach-kubewarden.wasm", "NETREACH_WASM_KUBEWARDEN"),
     ("abi-opa", "netreach-opa.wasm", "NETREACH_WASM_OPA"),
+    ("abi-bindgen", "netreach-bindgen-raw.wasm", "NETREACH_WASM_BINDGEN_RAW"),
 ];
 
 fn main() {
     let manifest = PathBuf::from(env::var("CARGO_MANIFEST_DIR").unwrap_or_default());
     let root = manifest.join("..");
     let out = PathBuf::from(env::var("OUT_DIR").unwrap_or_default());
-    for dir in ["policy/src", "policy/kubewarden", "policy/Cargo.toml", "policy/build.rs", "Cargo.lock"] {
+    for dir in ["policy/src", "policy/kubewarden", "policy/Cargo.toml", "policy/build.rs", "Cargo.lock", "Cargo.toml"] {
         println!("cargo:rerun-if-changed={}", root.join(dir).display());
     }
     let target_dir = root.join("target/wasm-artifacts");
@@ -53,6 +54,25 @@ fn main() {
             panic!("cannot write {}: {e}", dest.display());
         }
         println!("cargo:rustc-env={var}={}", dest.display());
+        if *feature == "abi-bindgen" {
+            bindgen(&dest, &out.join("bindgen"));
+        }
+    }
+}
+
+/// Generate the wasm-bindgen glue (target `web`): `netreach.js`, `netreach.d.ts`,
+/// `netreach_bg.wasm`.
+fn bindgen(raw: &Path, dir: &Path) {
+    let mut b = wasm_bindgen_cli_support::Bindgen::new();
+    b.input_path(raw).out_name("netreach").typescript(true);
+    if let Err(e) = b.web(true) {
+        panic!("wasm-bindgen: {e}");
+    }
+    if let Err(e) = b.generate(dir) {
+        panic!("wasm-bindgen cannot generate the glue for {}: {e}", raw.display());
+    }
+    for (file, var) in [("netreach.js", "NETREACH_BINDGEN_JS"), ("netreach.d.ts", "NETREACH_BINDGEN_DTS"), ("netreach_bg.wasm", "NETREACH_BINDGEN_WASM")] {
+        println!("cargo:rustc-env={var}={}", dir.join(file).display());
     }
 }
 

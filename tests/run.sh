@@ -12,7 +12,7 @@ echo "== clippy"
 cargo clippy --locked --workspace --all-targets -- -D warnings
 
 echo "== policy core for wasm32-unknown-unknown (every ABI) and wasm32-wasip1"
-cargo clippy --locked -p netreach-policy --lib --target wasm32-unknown-unknown --features abi-core,abi-kubewarden,abi-opa -- -D warnings
+cargo clippy --locked -p netreach-policy --lib --target wasm32-unknown-unknown --features abi-core,abi-kubewarden,abi-opa,abi-bindgen -- -D warnings
 cargo check --locked -p netreach-policy --target wasm32-wasip1
 
 echo "== tests"
@@ -25,8 +25,9 @@ set -e
 passed=$(grep -oE '^test result: .* ([0-9]+) passed' target/test-output.txt | grep -oE '[0-9]+ passed' | awk '{s+=$1} END {print s+0}')
 failed=$(grep -oE '^test result: .* ([0-9]+) failed' target/test-output.txt | grep -oE '[0-9]+ failed' | awk '{s+=$1} END {print s+0}')
 
-echo "== third-party JavaScript hosts (@wapc/host, @open-policy-agent/opa-wasm)"
-cargo run --locked -q -p netreach-host-harness --bin netreach -- artifacts --out target/artifacts
+echo "== JavaScript hosts (@wapc/host, @open-policy-agent/opa-wasm, wasm-bindgen glue under Node)"
+# The binary `cargo test` just built (a `cargo run -p` would rebuild wasmtime with other features).
+target/debug/netreach artifacts --out target/artifacts
 (cd host-harness/js && npm ci --no-audit --no-fund --loglevel=error)
 set +e
 (cd host-harness/js && NETREACH_ARTIFACTS=../../target/artifacts node --test --test-reporter=spec) 2>&1 | tee target/js-output.txt

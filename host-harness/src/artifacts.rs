@@ -11,12 +11,22 @@ pub static KUBEWARDEN: &[u8] = include_bytes!(env!("NETREACH_WASM_KUBEWARDEN"));
 /// inputs.
 pub static OPA: &[u8] = include_bytes!(env!("NETREACH_WASM_OPA"));
 
+/// The wasm-bindgen module for JavaScript hosts (`policy/src/abi/bindgen.rs`), with its glue.
+pub static BINDGEN_WASM: &[u8] = include_bytes!(env!("NETREACH_BINDGEN_WASM"));
+/// ES module glue for [`BINDGEN_WASM`] (wasm-bindgen target `web`).
+pub static BINDGEN_JS: &str = include_str!(env!("NETREACH_BINDGEN_JS"));
+/// TypeScript declarations of [`BINDGEN_JS`].
+pub static BINDGEN_DTS: &str = include_str!(env!("NETREACH_BINDGEN_DTS"));
+
 /// Kubewarden policy metadata as YAML (what `kwctl annotate -m` takes).
 pub static KUBEWARDEN_METADATA: &str = include_str!("../../policy/kubewarden/metadata.yml");
 
 /// Every artifact as (file name, bytes).
-pub fn all() -> [(&'static str, &'static [u8]); 4] {
+pub fn all() -> [(&'static str, &'static [u8]); 7] {
     [
+        ("bindgen/netreach.js", BINDGEN_JS.as_bytes()),
+        ("bindgen/netreach.d.ts", BINDGEN_DTS.as_bytes()),
+        ("bindgen/netreach_bg.wasm", BINDGEN_WASM),
         ("netreach-core.wasm", CORE),
         ("netreach-kubewarden.wasm", KUBEWARDEN),
         ("netreach-opa.wasm", OPA),

@@ -200,6 +200,11 @@ fn artifacts(dir: Option<&str>) -> Out {
     let mut out = String::new();
     for (name, bytes) in crate::artifacts::all() {
         let path = dir.join(name);
+        if let Some(parent) = path.parent() {
+            if let Err(e) = std::fs::create_dir_all(parent) {
+                return (2, out, format!("error: cannot create {}: {e}\n", parent.display()));
+            }
+        }
         if let Err(e) = std::fs::write(&path, bytes) {
             return (2, out, format!("error: cannot write {}: {e}\n", path.display()));
         }

@@ -3,5 +3,6 @@
 pub mod admit;
 pub mod artifacts;
 pub mod cli;
+pub mod fixtures;
 pub mod inputs;
 pub mod wasm;

@@ -113,30 +113,24 @@ impl WasmHost {
         })
     }
 
-    /// Run `netreach_check` on a JSON request and return the report JSON.
+    /// Run `netreach_check` on a JSON request in a fresh instance and return the report JSON.
     pub fn check_json(&self, request: &[u8]) -> Result<String, HostError> {
-        let (mut store, instance) = self.instantiate()?;
-        let x = Self::exports(&mut store, &instance)?;
-        let len = u32::try_from(request.len()).map_err(|_| HostError::BadAnswer("request larger than 4 GiB".into()))?;
-        let trap = |e: wasmtime::Error| HostError::Trap(format!("{e:#}"));
-        let ptr = x.alloc.call(&mut store, len).map_err(trap)?;
-        if ptr == 0 && len > 0 {
-            return Err(HostError::Trap("netreach_alloc returned 0 (out of memory)".into()));
-        }
-        x.memory
-            .write(&mut store, ptr as usize, request)
-            .map_err(|e| HostError::BadAnswer(format!("netreach_alloc gave an out-of-bounds buffer: {e}")))?;
-        let packed = x.check.call(&mut store, (ptr, len)).map_err(trap)?;
-        x.free.call(&mut store, (ptr, len)).map_err(trap)?;
-        Self::read_packed(&mut store, &x, packed)
+        self.instance()?.check_json(request)
     }
 
     /// The rule metadata JSON the module carries.
     pub fn rules_json(&self) -> Result<String, HostError> {
+        let mut warm = self.instance()?;
+        let packed = warm.x.rules.call(&mut warm.store, ()).map_err(|e| HostError::Trap(format!("{e:#}")))?;
+        Self::read_packed(&mut warm.store, &warm.x, packed)
+    }
+
+    /// An instance kept warm for several calls (what an admission host does between requests);
+    /// each call gets the full fuel budget again. After a trap, make a new one.
+    pub fn instance(&self) -> Result<WarmInstance, HostError> {
         let (mut store, instance) = self.instantiate()?;
         let x = Self::exports(&mut store, &instance)?;
-        let packed = x.rules.call(&mut store, ()).map_err(|e| HostError::Trap(format!("{e:#}")))?;
-        Self::read_packed(&mut store, &x, packed)
+        Ok(WarmInstance { store, x, fuel: self.limits.fuel })
     }
 
     fn read_packed(store: &mut Store<State>, x: &Exports, packed: i64) -> Result<String, HostError> {
@@ -147,8 +141,35 @@ impl WasmHost {
             .get(ptr..ptr.saturating_add(len))
             .ok_or_else(|| HostError::BadAnswer(format!("result {ptr}+{len} lies outside memory ({} bytes)", data.len())))?
             .to_vec();
-        // The instance is dropped after this call; freeing keeps the ABI honest all the same.
-        let _ = x.free.call(&mut *store, (ptr as u32, len as u32));
+        // A warm instance is called again: the result buffer must go back.
+        x.free.call(&mut *store, (ptr as u32, len as u32)).map_err(|e| HostError::Trap(format!("{e:#}")))?;
         String::from_utf8(bytes).map_err(|e| HostError::BadAnswer(format!("result is not UTF-8: {e}")))
+    }
+}
+
+/// A live instance of the core module; see [`WasmHost::instance`].
+pub struct WarmInstance {
+    store: Store<State>,
+    x: Exports,
+    fuel: u64,
+}
+
+impl WarmInstance {
+    /// Run `netreach_check` on a JSON request and return the report JSON.
+    pub fn check_json(&mut self, request: &[u8]) -> Result<String, HostError> {
+        self.store.set_fuel(self.fuel).map_err(|e| HostError::Load(e.to_string()))?;
+        let (store, x) = (&mut self.store, &self.x);
+        let len = u32::try_from(request.len()).map_err(|_| HostError::BadAnswer("request larger than 4 GiB".into()))?;
+        let trap = |e: wasmtime::Error| HostError::Trap(format!("{e:#}"));
+        let ptr = x.alloc.call(&mut *store, len).map_err(trap)?;
+        if ptr == 0 && len > 0 {
+            return Err(HostError::Trap("netreach_alloc returned 0 (out of memory)".into()));
+        }
+        x.memory
+            .write(&mut *store, ptr as usize, request)
+            .map_err(|e| HostError::BadAnswer(format!("netreach_alloc gave an out-of-bounds buffer: {e}")))?;
+        let packed = x.check.call(&mut *store, (ptr, len)).map_err(trap)?;
+        x.free.call(&mut *store, (ptr, len)).map_err(trap)?;
+        WasmHost::read_packed(store, x, packed)
     }
 }

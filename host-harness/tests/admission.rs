@@ -9,7 +9,8 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use netreach_host_harness::cli::run;
-use netreach_policy::admission::{gatekeeper_violations, kubewarden_operation, opa_evaluate};
+use netreach_host_harness::fixtures::{inventory, FixtureCluster};
+use netreach_policy::admission::{gatekeeper_violations, kubewarden_operation, opa_evaluate, HostCalls};
 use serde_json::{json, Value};
 
 fn cases() -> Vec<PathBuf> {
@@ -23,8 +24,14 @@ fn read(p: &Path) -> Value {
     serde_json::from_str(&fs::read_to_string(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))).unwrap()
 }
 
-fn op(name: &str, payload: &Value) -> Result<Value, String> {
-    kubewarden_operation(name.as_bytes(), payload.to_string().as_bytes()).map(|b| serde_json::from_slice(&b).unwrap())
+fn op(name: &str, payload: &Value, host: &mut dyn HostCalls) -> Result<Value, String> {
+    kubewarden_operation(name.as_bytes(), payload.to_string().as_bytes(), host).map(|b| serde_json::from_slice(&b).unwrap())
+}
+
+/// The objects of the fixture's cluster (`cluster.json`), if it has one.
+fn cluster(case: &Path) -> Option<Vec<Value>> {
+    let path = case.join("cluster.json");
+    path.exists().then(|| serde_json::from_value(read(&path)).unwrap())
 }
 
 /// Every host shape, answered natively.
@@ -32,15 +39,21 @@ fn native(case: &Path) -> Value {
     let review = read(&case.join("review.json"));
     let settings = read(&case.join("settings.json"));
     let request = &review["request"];
+    let objects = cluster(case);
+    let mut host = FixtureCluster::new(objects.clone());
     let mut out = serde_json::Map::new();
-    let vs = op("validate_settings", &settings).unwrap();
+    let vs = op("validate_settings", &settings, &mut host).unwrap();
     out.insert("validate_settings".into(), vs.clone());
+    let data = json!({"inventory": inventory(objects.as_deref().unwrap_or_default())});
     if vs["valid"] == json!(true) {
-        out.insert("validate".into(), op("validate", &json!({"request": request, "settings": settings})).unwrap());
-        let response = opa_evaluate(2, &json!({"request": request}), &settings);
+        out.insert("validate".into(), op("validate", &json!({"request": request, "settings": settings}), &mut host).unwrap());
+        let mut opa_data = settings.clone();
+        opa_data["inventory"] = data["inventory"].clone();
+        let response = opa_evaluate(2, &json!({"request": request}), &opa_data);
         out.insert("response".into(), response[0]["result"]["response"].clone());
     }
-    out.insert("violations".into(), gatekeeper_violations(&json!({"review": request, "parameters": settings}), &Value::Null));
+    out.insert("violations".into(), gatekeeper_violations(&json!({"review": request, "parameters": settings}), &data));
+    out.insert("host_calls".into(), json!(host.calls));
     Value::Object(out)
 }
 
@@ -67,6 +80,9 @@ fn fixtures_cover_deny_warn_allow_and_invalid_settings() {
     assert!(expected.iter().any(|e| e["validate"]["accepted"] == json!(true) && e["validate"]["warnings"].as_array().is_some_and(|w| !w.is_empty())));
     assert!(expected.iter().any(|e| e["validate"] == json!({"accepted": true})));
     assert!(expected.iter().any(|e| e["validate_settings"]["valid"] == json!(false)));
+    // Context read through host capabilities, and context refused.
+    assert!(expected.iter().any(|e| e["host_calls"].as_array().is_some_and(|c| c.len() == 4) && e["validate"] == json!({"accepted": true})));
+    assert!(expected.iter().any(|e| e["validate"]["warnings"][0].as_str().is_some_and(|w| w.contains("not read"))));
     for e in &expected {
         for w in e["validate"]["warnings"].as_array().into_iter().flatten() {
             assert!(w.as_str().unwrap().chars().count() <= 120, "warning over 120 chars: {w}");
@@ -78,8 +94,15 @@ fn fixtures_cover_deny_warn_allow_and_invalid_settings() {
 fn cli_admit_answers_as_the_hosts_do() {
     for case in cases() {
         let expected = read(&case.join("expected.json"));
-        let args = vec!["admit".to_string(), "--settings".into(), case.join("settings.json").display().to_string(), case.join("review.json").display().to_string()];
+        let mut args = vec!["admit".to_string(), "--settings".into(), case.join("settings.json").display().to_string()];
+        let list = std::env::temp_dir().join(format!("netreach-cluster-{}.json", std::process::id()));
+        if let Some(objects) = cluster(&case) {
+            fs::write(&list, json!({"apiVersion": "v1", "kind": "List", "items": objects}).to_string()).unwrap();
+            args.extend(["--context".into(), list.display().to_string()]);
+        }
+        args.push(case.join("review.json").display().to_string());
         let (code, out, err) = run(&args);
+        fs::remove_file(&list).ok();
         if expected["validate_settings"]["valid"] == json!(false) {
             assert_eq!(code, 2, "{}: {out}", case.display());
             assert!(err.contains("invalid settings"), "{err}");

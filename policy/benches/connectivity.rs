@@ -7,7 +7,6 @@
 #![allow(clippy::panic, clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure report
 
 use std::alloc::{GlobalAlloc, Layout, System};
-use std::fmt::Write;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
@@ -37,44 +36,10 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static ALLOC: Counting = Counting;
 
-/// N namespaces × D deployments, 3 policies per deployment, using named ports, endPort ranges,
-/// ipBlock with except, namespaceSelector AND podSelector, and matchExpressions.
-fn generate(namespaces: usize, per_ns: usize) -> String {
-    let tiers = ["web", "api", "db", "cache"];
-    let mut y = String::new();
-    for n in 0..namespaces {
-        let team = format!("team{}", n % 5);
-        let _ = write!(y, "---\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: ns{n}\n  labels: {{team: {team}, env: {}}}\n", if n % 2 == 0 { "prod" } else { "dev" });
-        for d in 0..per_ns {
-            let tier = tiers[d % tiers.len()];
-            let port = 8000 + (d % 50);
-            let _ = write!(
-                y,
-                "---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: d{d}, namespace: ns{n}}}\nspec:\n  selector: {{matchLabels: {{app: d{d}}}}}\n  template:\n    metadata: {{labels: {{app: d{d}, tier: {tier}, shard: s{}}}}}\n    spec:\n      containers:\n      - name: main\n        image: example/app\n        ports:\n        - {{name: http, containerPort: {port}}}\n        - {{name: metrics, containerPort: 9090}}\n        - {{name: dns, containerPort: 5353, protocol: UDP}}\n",
-                d % 7
-            );
-            // 1: ingress from same-namespace web/api pods on the named port, and from monitoring.
-            let _ = write!(
-                y,
-                "---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {{name: d{d}-ingress, namespace: ns{n}}}\nspec:\n  podSelector: {{matchLabels: {{app: d{d}}}}}\n  policyTypes: [Ingress]\n  ingress:\n  - from:\n    - podSelector: {{matchExpressions: [{{key: tier, operator: In, values: [web, api]}}, {{key: shard, operator: NotIn, values: [s{}]}}]}}\n    ports: [{{port: http}}]\n  - from:\n    - namespaceSelector: {{matchLabels: {{team: team{}}}}}\n      podSelector: {{matchExpressions: [{{key: tier, operator: Exists}}]}}\n    ports: [{{port: metrics}}, {{port: dns, protocol: UDP}}]\n",
-                (d + 1) % 7,
-                (n + d) % 5
-            );
-            // 2: egress to db pods of namespaces of a team, with a port range.
-            let _ = write!(
-                y,
-                "---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {{name: d{d}-egress-db, namespace: ns{n}}}\nspec:\n  podSelector: {{matchLabels: {{app: d{d}}}}}\n  policyTypes: [Egress]\n  egress:\n  - to:\n    - namespaceSelector: {{matchLabels: {{team: {team}}}}}\n      podSelector: {{matchLabels: {{tier: db}}}}\n    ports: [{{port: 5432}}, {{port: 8000, endPort: 8049}}]\n  - to: [{{podSelector: {{}}}}]\n    ports: [{{port: http}}]\n"
-            );
-            // 3: egress to the internet minus private ranges and one per-deployment hole.
-            let _ = write!(
-                y,
-                "---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {{name: d{d}-egress-internet, namespace: ns{n}}}\nspec:\n  podSelector: {{matchLabels: {{app: d{d}}}}}\n  policyTypes: [Egress]\n  egress:\n  - to:\n    - ipBlock:\n        cidr: 0.0.0.0/0\n        except: [10.0.0.0/8, 172.16.0.0/12, 192.168.{}.0/24]\n    ports: [{{port: 443}}, {{port: 53, protocol: UDP}}, {{port: 53, protocol: TCP}}]\n",
-                (n * per_ns + d) % 256
-            );
-        }
-    }
-    y
+mod support {
+    pub mod generate;
 }
+use support::generate::generate;
 
 fn measure(namespaces: usize, per_ns: usize, write_dir: Option<&str>) {
     let yaml = generate(namespaces, per_ns);

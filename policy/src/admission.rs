@@ -6,6 +6,11 @@
 //! become admission warnings (≤ 120 characters each, as the API server advises); info findings
 //! are returned in the report only. Findings on context objects are not the reviewed object's
 //! fault and are left out.
+//!
+//! Context objects (the rest of the cluster) come per host: Kubewarden host capabilities when the
+//! settings ask for them ([`ContextScope`], read by [`read_cluster`]), Gatekeeper's synced
+//! `data.inventory`, or `netreach admit --context`. An object of the context with the reviewed
+//! object's identity is its stored version, replaced by the one under review.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -30,6 +35,92 @@ pub struct Settings {
     /// Severity per rule id or name (`error` denies, `warning` warns, `info` only reports).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub severity_overrides: BTreeMap<String, Severity>,
+    /// Which cluster objects the Kubewarden artifact reads through host capabilities.
+    #[serde(default, skip_serializing_if = "ContextScope::is_none")]
+    pub context: ContextScope,
+}
+
+/// How much of the cluster a context-aware Kubewarden policy reads ([`CONTEXT_RESOURCES`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ContextScope {
+    /// Nothing: the reviewed object is judged alone (no host capability is called).
+    #[default]
+    None,
+    /// Namespaces, and the other kinds in the reviewed object's namespace
+    /// (`list_resources_by_namespace`): cheap, but blind to peers in other namespaces.
+    Namespace,
+    /// Every object of each kind (`list_resources_all`).
+    Cluster,
+}
+
+impl ContextScope {
+    fn is_none(&self) -> bool {
+        *self == ContextScope::None
+    }
+}
+
+/// The kinds read as context; each is listed in the Kubewarden metadata's `contextAwareResources`.
+pub const CONTEXT_RESOURCES: [(&str, &str); 4] =
+    [("v1", "Namespace"), ("networking.k8s.io/v1", "NetworkPolicy"), ("v1", "Pod"), ("v1", "Service")];
+
+/// The waPC host side of `__host_call`: Kubewarden's capabilities (or a test double).
+pub trait HostCalls {
+    /// Call `binding/namespace/operation` with `payload`; the host's answer or its error.
+    fn call(&mut self, binding: &str, namespace: &str, operation: &str, payload: &[u8]) -> Result<Vec<u8>, String>;
+}
+
+/// Read the context objects of `scope` through Kubewarden's `kubernetes` capabilities. A kind
+/// that cannot be read is left out and named in the returned notes (they become admission
+/// warnings), so the policy says what it could not see instead of failing closed.
+pub fn read_cluster(scope: ContextScope, namespace: Option<&str>, host: &mut dyn HostCalls) -> (Vec<Value>, Vec<String>) {
+    let mut objects = Vec::new();
+    let mut unread: Vec<(&str, String)> = Vec::new();
+    if scope == ContextScope::None {
+        return (objects, Vec::new());
+    }
+    for (api_version, kind) in CONTEXT_RESOURCES {
+        let (operation, payload) = match namespace {
+            Some(ns) if scope == ContextScope::Namespace && kind != "Namespace" => (
+                "list_resources_by_namespace",
+                serde_json::json!({"api_version": api_version, "kind": kind, "namespace": ns}),
+            ),
+            _ => ("list_resources_all", serde_json::json!({"api_version": api_version, "kind": kind})),
+        };
+        let answer = host.call("kubewarden", "kubernetes", operation, payload.to_string().as_bytes()).and_then(|bytes| {
+            let list: Value = serde_json::from_slice(&bytes).map_err(|e| format!("answer is not JSON: {e}"))?;
+            list.get("items").and_then(Value::as_array).cloned().ok_or_else(|| "answer is not a List".to_string())
+        });
+        match answer {
+            Ok(items) => objects.extend(items.into_iter().map(|mut item| {
+                // The API server leaves apiVersion and kind out of a List's items.
+                if let Some(map) = item.as_object_mut() {
+                    map.entry("apiVersion").or_insert_with(|| api_version.into());
+                    map.entry("kind").or_insert_with(|| kind.into());
+                }
+                item
+            })),
+            Err(e) => unread.push((kind, e)),
+        }
+    }
+    let notes = match unread.first() {
+        None => Vec::new(),
+        Some((_, first)) => {
+            let kinds: Vec<&str> = unread.iter().map(|(k, _)| *k).collect();
+            vec![truncate(&format!("netreach: cluster {} not read, checks ran without them: {first}", kinds.join(", ")), MAX_WARNING_CHARS)]
+        }
+    };
+    (objects, notes)
+}
+
+/// The namespace whose objects a [`ContextScope::Namespace`] read lists: the request's, else the
+/// object's own, else (for a Namespace) its name.
+pub fn review_namespace(request: &Value) -> Option<String> {
+    let object = reviewed_object(request)?;
+    let text = |v: Option<&Value>| v.and_then(Value::as_str).filter(|s| !s.is_empty()).map(str::to_string);
+    text(request.get("namespace")).or_else(|| text(object.pointer("/metadata/namespace"))).or_else(|| {
+        (object.get("kind").and_then(Value::as_str) == Some("Namespace")).then(|| text(object.pointer("/metadata/name"))).flatten()
+    })
 }
 
 impl Settings {
@@ -112,6 +203,7 @@ pub fn review(request: &Value, settings: &Settings, context: &[Source]) -> Resul
         return Ok(Review { verdict: Verdict { accepted: true, message: None, code: None, warnings: Vec::new() }, findings: Vec::new() });
     };
     let mut options = settings.options()?;
+    options.load.first_source_replaces = true;
     if let Some(ns) = request.get("namespace").and_then(Value::as_str).filter(|ns| !ns.is_empty()) {
         ns.clone_into(&mut options.load.default_namespace);
     }
@@ -194,8 +286,9 @@ pub fn admission_response(uid: &str, verdict: &Verdict) -> Value {
 
 // ---- the shapes of the admission hosts (shared by the artifacts and tested natively) ----
 
-/// Kubewarden artifact: one waPC operation: its answer bytes, or an error message.
-pub fn kubewarden_operation(op: &[u8], msg: &[u8]) -> Result<Vec<u8>, String> {
+/// Kubewarden artifact: one waPC operation: its answer bytes, or an error message. Context
+/// objects are read through `host` when the settings ask for them.
+pub fn kubewarden_operation(op: &[u8], msg: &[u8], host: &mut dyn HostCalls) -> Result<Vec<u8>, String> {
     match op {
         b"protocol_version" => Ok(b"\"v1\"".to_vec()),
         b"validate_settings" => {
@@ -206,7 +299,12 @@ pub fn kubewarden_operation(op: &[u8], msg: &[u8]) -> Result<Vec<u8>, String> {
             let payload: Value = parse(msg, "validation request")?;
             let request = payload.get("request").ok_or("validation request has no `request`")?;
             let settings = Settings::from_value(payload.get("settings").unwrap_or(&Value::Null))?;
-            let review = review(request, &settings, &[])?;
+            let (objects, notes) = match reviewed_object(request) {
+                Some(_) => read_cluster(settings.context, review_namespace(request).as_deref(), host),
+                None => (Vec::new(), Vec::new()),
+            };
+            let mut review = review(request, &settings, &context_sources(objects))?;
+            review.verdict.warnings.extend(notes);
             to_json(&review.verdict)
         }
         other => Err(format!("unknown operation {:?}", String::from_utf8_lossy(other))),
@@ -343,6 +441,8 @@ mod tests {
         assert!(validate_settings(&json!({"disabledRules": ["NR101", "invalid-yaml"], "severityOverrides": {"NR004": "error"}})).valid);
         let bad = validate_settings(&json!({"disabledRules": ["NR999"]}));
         assert!(!bad.valid && bad.message.unwrap().contains("NR999"));
+        assert!(validate_settings(&json!({"context": "namespace"})).valid);
+        assert!(!validate_settings(&json!({"context": "everything"})).valid);
         let typo = validate_settings(&json!({"disabledRule": []}));
         assert!(!typo.valid && typo.message.unwrap().contains("disabledRule"));
         assert!(!validate_settings(&json!({"severityOverrides": {"NR101": "fatal"}})).valid);
@@ -372,6 +472,82 @@ mod tests {
         let ctx = context_sources(vec![bad_policy()]);
         let r = review(&json!({"uid": "u", "object": good}), &Settings::default(), &ctx).unwrap();
         assert!(r.verdict.accepted, "{:?}", r.verdict);
+    }
+
+    /// A host that answers from `objects` (by kind, then namespace) or refuses everything.
+    struct Fake(Option<Vec<Value>>, Vec<String>);
+
+    impl HostCalls for Fake {
+        fn call(&mut self, _: &str, _: &str, operation: &str, payload: &[u8]) -> Result<Vec<u8>, String> {
+            let p: Value = serde_json::from_slice(payload).unwrap();
+            self.1.push(format!("{operation} {}", p["namespace"].as_str().unwrap_or("*")));
+            let objects = self.0.as_ref().ok_or("not granted")?;
+            let items: Vec<&Value> = objects
+                .iter()
+                .filter(|o| o["kind"] == p["kind"] && (p["namespace"].is_null() || o["metadata"]["namespace"] == p["namespace"]))
+                .collect();
+            Ok(json!({"items": items}).to_string().into_bytes())
+        }
+    }
+
+    #[test]
+    fn context_is_read_per_scope() {
+        let stored = bad_policy();
+        let mut host = Fake(Some(vec![stored.clone(), json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop"}})]), vec![]);
+        let (objects, notes) = read_cluster(ContextScope::Namespace, Some("shop"), &mut host);
+        assert_eq!(objects.len(), 2);
+        assert!(notes.is_empty());
+        assert_eq!(host.1, ["list_resources_all *", "list_resources_by_namespace shop", "list_resources_by_namespace shop", "list_resources_by_namespace shop"]);
+
+        let mut host = Fake(Some(vec![]), vec![]);
+        read_cluster(ContextScope::Cluster, Some("shop"), &mut host);
+        assert!(host.1.iter().all(|c| c == "list_resources_all *"), "{:?}", host.1);
+
+        let mut host = Fake(Some(vec![]), vec![]);
+        assert_eq!(read_cluster(ContextScope::None, Some("shop"), &mut host), (vec![], vec![]));
+        assert!(host.1.is_empty(), "scope none calls no host capability");
+    }
+
+    #[test]
+    fn refused_reads_become_one_warning() {
+        let (objects, notes) = read_cluster(ContextScope::Cluster, None, &mut Fake(None, vec![]));
+        assert!(objects.is_empty());
+        assert_eq!(notes.len(), 1);
+        assert!(notes[0].starts_with("netreach: cluster Namespace, NetworkPolicy, Pod, Service not read, checks ran without them: not granted"), "{}", notes[0]);
+    }
+
+    #[test]
+    fn list_items_get_their_kind_back() {
+        let mut item = bad_policy();
+        item.as_object_mut().unwrap().remove("kind");
+        item.as_object_mut().unwrap().remove("apiVersion");
+        struct One(Value);
+        impl HostCalls for One {
+            fn call(&mut self, _: &str, _: &str, _: &str, p: &[u8]) -> Result<Vec<u8>, String> {
+                let p: Value = serde_json::from_slice(p).unwrap();
+                Ok(if p["kind"] == "NetworkPolicy" { json!({"items": [self.0]}) } else { json!({"items": []}) }.to_string().into_bytes())
+            }
+        }
+        let (objects, _) = read_cluster(ContextScope::Cluster, None, &mut One(item));
+        assert_eq!(objects, vec![bad_policy()]);
+    }
+
+    #[test]
+    fn the_stored_version_is_replaced_not_duplicated() {
+        let mut new = bad_policy();
+        new["spec"]["policyTypes"] = json!(["Egress"]);
+        let req = json!({"uid": "u", "operation": "UPDATE", "namespace": "shop", "object": new, "oldObject": bad_policy()});
+        let r = review(&req, &Settings::default(), &context_sources(vec![bad_policy()])).unwrap();
+        assert_eq!(r.verdict, Verdict { accepted: true, message: None, code: None, warnings: vec![] });
+        assert!(r.findings.is_empty(), "{:?}", r.findings);
+    }
+
+    #[test]
+    fn review_namespace_falls_back_to_the_object() {
+        assert_eq!(review_namespace(&json!({"uid": "u", "namespace": "a", "object": bad_policy()})).as_deref(), Some("a"));
+        assert_eq!(review_namespace(&json!({"uid": "u", "object": bad_policy()})).as_deref(), Some("shop"));
+        let ns = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "team"}});
+        assert_eq!(review_namespace(&json!({"uid": "u", "object": ns})).as_deref(), Some("team"));
     }
 
     #[test]

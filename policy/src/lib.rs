@@ -2,7 +2,7 @@
 //! engine → rules → diagnostics. No I/O: every host (CLI, wasm modules, playground) hands in
 //! sources and gets back the same [`Report`].
 
-#[cfg(any(feature = "abi-core", feature = "abi-kubewarden", feature = "abi-opa"))]
+#[cfg(any(feature = "abi-core", feature = "abi-kubewarden", feature = "abi-opa", feature = "abi-bindgen"))]
 pub mod abi;
 pub mod admission;
 pub mod model;
@@ -124,7 +124,7 @@ pub fn rules_json() -> String {
         .iter()
         .map(|r| {
             serde_json::json!({
-                "docs": r.meta.docs, "id": r.meta.id, "name": r.meta.name,
+                "docs": r.meta.markdown(), "id": r.meta.id, "name": r.meta.name,
                 "severity": r.meta.severity.as_str(), "tags": r.meta.tags, "title": r.meta.title,
             })
         })

@@ -121,9 +121,9 @@ fn page(r: &RuleEntry) -> String {
         s.push_str(&format!(" · tags: {}", m.tags.join(", ")));
     }
     s.push_str("\n\n");
-    let body: Vec<&str> = m.docs.lines().map(|l| l.strip_prefix(' ').unwrap_or(l)).collect();
-    let body = body.iter().skip_while(|l| !l.starts_with("## ")).copied().collect::<Vec<_>>().join("\n");
-    s.push_str(body.replace("```yaml,expect_diagnostic", "```yaml").trim_end());
+    let markdown = m.markdown();
+    let body = markdown.lines().skip_while(|l| !l.starts_with("## ")).collect::<Vec<_>>().join("\n");
+    s.push_str(body.trim_end());
     if let Some((_, yaml)) = examples(m.docs).into_iter().find(|e| e.0) {
         s.push_str("\n\n## Diagnostic for the example\n```text\n");
         s.push_str(&check_text(&[Source::new("example.yaml", yaml)], &Options::default()));

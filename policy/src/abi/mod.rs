@@ -2,6 +2,8 @@
 //! feature and built for `wasm32-unknown-unknown`. The only `unsafe` code of the crate lives
 //! here: raw pointers are how a wasm host and guest share bytes.
 
+#[cfg(feature = "abi-bindgen")]
+pub mod bindgen;
 #[cfg(feature = "abi-core")]
 pub mod core;
 #[cfg(feature = "abi-kubewarden")]

@@ -32,11 +32,14 @@ pub struct LoadOptions {
     pub default_namespace: String,
     /// Parser limits.
     pub limits: Limits,
+    /// Admission: the first source holds the object under review, and an object of a later
+    /// source with the same identity is the stored version it replaces, so it is left out.
+    pub first_source_replaces: bool,
 }
 
 impl Default for LoadOptions {
     fn default() -> Self {
-        Self { default_namespace: "default".into(), limits: Limits::default() }
+        Self { default_namespace: "default".into(), limits: Limits::default(), first_source_replaces: false }
     }
 }
 
@@ -363,6 +366,9 @@ impl Workspace {
         let namespace = namespaced.then(|| {
             meta.namespace.clone().filter(|n| !n.is_empty()).unwrap_or_else(|| options.default_namespace.clone())
         });
+        if options.first_source_replaces && self.replaced(&obj, &(kind.clone(), namespace.clone(), name.clone()), seen) {
+            return;
+        }
         let id = ObjectId { api_version, kind: kind.clone(), name: name.clone(), namespace: namespace.clone() };
         let ns = namespace.clone().unwrap_or_default();
         let loaded = match kind.as_str() {
@@ -520,6 +526,12 @@ impl Workspace {
         }
     }
 
+    /// Whether `obj`, outside the first source, has the identity of an object of the first source.
+    fn replaced(&self, obj: &ObjRef, key: &SeenKey, seen: &Seen) -> bool {
+        let file = |o: &ObjRef| self.documents.get(o.doc).map(|d| d.file);
+        file(obj) != Some(0) && seen.get(key).is_some_and(|v| v.iter().any(|(o, _)| file(o) == Some(0)))
+    }
+
     fn report_duplicates(&mut self, seen: Seen) {
         let mut dups: Vec<_> = seen.into_values().filter(|v| v.len() > 1).collect();
         dups.sort();
@@ -559,7 +571,8 @@ impl Workspace {
 }
 
 /// Definitions of each (kind, namespace, name), to find duplicates.
-type Seen = HashMap<(String, Option<String>, String), Vec<(ObjRef, ObjectId)>>;
+type SeenKey = (String, Option<String>, String);
+type Seen = HashMap<SeenKey, Vec<(ObjRef, ObjectId)>>;
 
 /// The apiVersion served for each analysed kind (Kubernetes 1.37).
 fn served_api_version(kind: &str) -> Option<&'static str> {

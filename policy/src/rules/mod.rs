@@ -41,6 +41,12 @@ impl RuleMeta {
             _ => "other",
         }
     }
+
+    /// The docs as plain Markdown: without rustdoc's leading space, examples fenced as `yaml`.
+    pub fn markdown(&self) -> String {
+        let lines: Vec<&str> = self.docs.lines().map(|l| l.strip_prefix(' ').unwrap_or(l)).collect();
+        lines.join("\n").replace("```yaml,expect_diagnostic", "```yaml")
+    }
 }
 
 /// A rule: metadata plus a check over the whole workspace.

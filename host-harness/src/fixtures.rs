@@ -1,0 +1,74 @@
+//! The cluster of an admission fixture (`tests/admission/*/cluster.json`), served as Kubewarden's
+//! `kubernetes` host capabilities would serve it. The JavaScript hosts (`js/hosts.test.mjs`)
+//! serve it the same way, so every host sees the same cluster.
+
+use serde_json::{json, Value};
+
+use netreach_policy::admission::HostCalls;
+
+/// A fixture cluster: its objects, or `None` when the fixture grants no context (every read is
+/// refused, as policy-server refuses a policy the operator did not grant `contextAwareResources`).
+#[derive(Debug, Default)]
+pub struct FixtureCluster {
+    objects: Option<Vec<Value>>,
+    /// Every call, as `binding/namespace/operation payload`.
+    pub calls: Vec<String>,
+}
+
+impl FixtureCluster {
+    /// A cluster holding `objects` (`None`: reads are refused).
+    pub fn new(objects: Option<Vec<Value>>) -> Self {
+        Self { objects, calls: Vec::new() }
+    }
+}
+
+impl HostCalls for FixtureCluster {
+    fn call(&mut self, binding: &str, namespace: &str, operation: &str, payload: &[u8]) -> Result<Vec<u8>, String> {
+        let payload: Value = serde_json::from_slice(payload).map_err(|e| format!("payload is not JSON: {e}"))?;
+        self.calls.push(format!("{binding}/{namespace}/{operation} {payload}"));
+        answer(self.objects.as_deref(), binding, namespace, operation, &payload)
+    }
+}
+
+/// The answer to one host call. List items carry no `apiVersion`/`kind`, as the API server sends them.
+pub fn answer(objects: Option<&[Value]>, binding: &str, namespace: &str, operation: &str, payload: &Value) -> Result<Vec<u8>, String> {
+    let field = |name: &str| payload.get(name).and_then(Value::as_str).unwrap_or("");
+    let (api_version, kind) = (field("api_version"), field("kind"));
+    let in_namespace = match (binding, namespace, operation) {
+        ("kubewarden", "kubernetes", "list_resources_all") => None,
+        ("kubewarden", "kubernetes", "list_resources_by_namespace") => Some(field("namespace")),
+        _ => return Err(format!("host capability {binding}/{namespace}/{operation} is not implemented")),
+    };
+    let Some(objects) = objects else {
+        return Err(format!("Policy has not been granted access to Kubernetes {api_version}/{kind} resources"));
+    };
+    let items: Vec<Value> = objects
+        .iter()
+        .filter(|o| o["apiVersion"] == api_version && o["kind"] == kind)
+        .filter(|o| in_namespace.is_none_or(|ns| o.pointer("/metadata/namespace").and_then(Value::as_str) == Some(ns)))
+        .map(|o| {
+            let mut item = o.clone();
+            if let Some(map) = item.as_object_mut() {
+                map.remove("apiVersion");
+                map.remove("kind");
+            }
+            item
+        })
+        .collect();
+    Ok(json!({"apiVersion": api_version, "kind": format!("{kind}List"), "items": items}).to_string().into_bytes())
+}
+
+/// The same cluster in Gatekeeper's `data.inventory` layout (what the OPA artifact reads).
+pub fn inventory(objects: &[Value]) -> Value {
+    let mut inv = json!({"cluster": {}, "namespace": {}});
+    for o in objects {
+        let text = |p: &str| o.pointer(p).and_then(Value::as_str).unwrap_or("").to_string();
+        let (gv, kind, name) = (text("/apiVersion"), text("/kind"), text("/metadata/name"));
+        let slot = match o.pointer("/metadata/namespace").and_then(Value::as_str) {
+            Some(ns) => &mut inv["namespace"][ns],
+            None => &mut inv["cluster"],
+        };
+        slot[gv.as_str()][kind.as_str()][name.as_str()] = o.clone();
+    }
+    inv
+}
