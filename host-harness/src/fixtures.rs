@@ -2,6 +2,8 @@
 //! `kubernetes` host capabilities would serve it. The JavaScript hosts (`js/hosts.test.mjs`)
 //! serve it the same way, so every host sees the same cluster.
 
+use std::collections::BTreeMap;
+
 use serde_json::{json, Value};
 
 use netreach_policy::admission::HostCalls;
@@ -60,15 +62,17 @@ pub fn answer(objects: Option<&[Value]>, binding: &str, namespace: &str, operati
 
 /// The same cluster in Gatekeeper's `data.inventory` layout (what the OPA artifact reads).
 pub fn inventory(objects: &[Value]) -> Value {
-    let mut inv = json!({"cluster": {}, "namespace": {}});
+    // groupVersion → kind → name → object
+    type Kinds = BTreeMap<String, BTreeMap<String, BTreeMap<String, Value>>>;
+    let mut cluster = Kinds::new();
+    let mut namespaced: BTreeMap<String, Kinds> = BTreeMap::new();
     for o in objects {
         let text = |p: &str| o.pointer(p).and_then(Value::as_str).unwrap_or("").to_string();
-        let (gv, kind, name) = (text("/apiVersion"), text("/kind"), text("/metadata/name"));
         let slot = match o.pointer("/metadata/namespace").and_then(Value::as_str) {
-            Some(ns) => &mut inv["namespace"][ns],
-            None => &mut inv["cluster"],
+            Some(ns) => namespaced.entry(ns.to_string()).or_default(),
+            None => &mut cluster,
         };
-        slot[gv.as_str()][kind.as_str()][name.as_str()] = o.clone();
+        slot.entry(text("/apiVersion")).or_default().entry(text("/kind")).or_default().insert(text("/metadata/name"), o.clone());
     }
-    inv
+    json!({"cluster": cluster, "namespace": namespaced})
 }
