@@ -100,11 +100,22 @@ fn synthesize(object: Value, operation: &str) -> Value {
 /// The resource name of a kind, as the API server spells the kinds netreach reads.
 fn plural(kind: &str) -> String {
     let lower = kind.to_ascii_lowercase();
-    match lower.as_str() {
-        "ingress" => "ingresses".into(),
-        "networkpolicy" => "networkpolicies".into(),
-        _ if lower.ends_with('y') => format!("{}ies", lower.trim_end_matches('y')),
-        _ if lower.ends_with('s') => format!("{lower}es"),
-        _ => format!("{lower}s"),
+    if let Some(stem) = lower.strip_suffix('y') {
+        format!("{stem}ies")
+    } else if lower.ends_with('s') {
+        format!("{lower}es")
+    } else {
+        format!("{lower}s")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::plural;
+
+    #[test]
+    fn resources_are_spelled_as_the_api_server_does() {
+        let got: Vec<String> = ["NetworkPolicy", "Ingress", "Deployment", "Namespace", "DaemonSet", "CronJob"].iter().map(|k| plural(k)).collect();
+        assert_eq!(got, ["networkpolicies", "ingresses", "deployments", "namespaces", "daemonsets", "cronjobs"]);
     }
 }

@@ -3,10 +3,39 @@
 //! serve it the same way, so every host sees the same cluster.
 
 use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
 
 use serde_json::{json, Value};
 
 use netreach_policy::admission::HostCalls;
+
+/// The fixture folders (`tests/admission/*/`), sorted.
+pub fn cases() -> Result<Vec<PathBuf>, String> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/admission");
+    let entries = fs::read_dir(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let mut cases: Vec<PathBuf> = entries.flatten().map(|e| e.path()).filter(|p| p.is_dir()).collect();
+    cases.sort();
+    Ok(cases)
+}
+
+/// One JSON file of a fixture.
+pub fn read_json(path: &Path) -> Result<Value, String> {
+    let text = fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// The objects of a fixture's cluster (`cluster.json`), or `None` when it has none.
+pub fn cluster_objects(case: &Path) -> Result<Option<Vec<Value>>, String> {
+    let path = case.join("cluster.json");
+    if !path.exists() {
+        return Ok(None);
+    }
+    match read_json(&path)? {
+        Value::Array(objects) => Ok(Some(objects)),
+        _ => Err(format!("{}: not a list of objects", path.display())),
+    }
+}
 
 /// A fixture cluster: its objects, or `None` when the fixture grants no context (every read is
 /// refused, as policy-server refuses a policy the operator did not grant `contextAwareResources`).

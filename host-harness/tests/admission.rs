@@ -9,29 +9,24 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use netreach_host_harness::cli::run;
-use netreach_host_harness::fixtures::{inventory, FixtureCluster};
+use netreach_host_harness::fixtures::{self, inventory, FixtureCluster};
 use netreach_policy::admission::{gatekeeper_violations, kubewarden_operation, opa_evaluate, HostCalls};
 use serde_json::{json, Value};
 
 fn cases() -> Vec<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/admission");
-    let mut v: Vec<PathBuf> = fs::read_dir(dir).unwrap().flatten().map(|e| e.path()).filter(|p| p.is_dir()).collect();
-    v.sort();
-    v
+    fixtures::cases().unwrap()
 }
 
 fn read(p: &Path) -> Value {
-    serde_json::from_str(&fs::read_to_string(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))).unwrap()
+    fixtures::read_json(p).unwrap()
 }
 
 fn op(name: &str, payload: &Value, host: &mut dyn HostCalls) -> Result<Value, String> {
     kubewarden_operation(name.as_bytes(), payload.to_string().as_bytes(), host).map(|b| serde_json::from_slice(&b).unwrap())
 }
 
-/// The objects of the fixture's cluster (`cluster.json`), if it has one.
 fn cluster(case: &Path) -> Option<Vec<Value>> {
-    let path = case.join("cluster.json");
-    path.exists().then(|| serde_json::from_value(read(&path)).unwrap())
+    fixtures::cluster_objects(case).unwrap()
 }
 
 /// Every host shape, answered natively.

@@ -3,26 +3,13 @@
 
 #![allow(clippy::panic, clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure report
 
-use std::fs;
-use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use netreach_host_harness::fixtures::FixtureCluster;
+use netreach_host_harness::fixtures::{self, FixtureCluster};
 use netreach_policy::admission::HostCalls;
 use serde_json::{json, Value};
 use wapc::WapcHost;
 use wasmtime_provider::WasmtimeEngineProviderBuilder;
-
-fn read(p: &Path) -> Value {
-    serde_json::from_str(&fs::read_to_string(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))).unwrap()
-}
-
-fn cases() -> Vec<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/admission");
-    let mut v: Vec<PathBuf> = fs::read_dir(dir).unwrap().flatten().map(|e| e.path()).filter(|p| p.is_dir()).collect();
-    v.sort();
-    v
-}
 
 #[test]
 fn kubewarden_artifact_answers_the_fixtures_under_wapc_wasmtime_provider() {
@@ -48,12 +35,10 @@ fn kubewarden_artifact_answers_the_fixtures_under_wapc_wasmtime_provider() {
 
     assert_eq!(call("protocol_version", &Value::Null), json!("v1"));
     let mut checked = 0;
-    for case in cases() {
-        let review = read(&case.join("review.json"));
-        let settings = read(&case.join("settings.json"));
-        let expected = read(&case.join("expected.json"));
-        let objects = case.join("cluster.json").exists().then(|| serde_json::from_value(read(&case.join("cluster.json"))).unwrap());
-        *cluster.lock().unwrap() = FixtureCluster::new(objects);
+    for case in fixtures::cases().unwrap() {
+        let read = |file: &str| fixtures::read_json(&case.join(file)).unwrap();
+        let (review, settings, expected) = (read("review.json"), read("settings.json"), read("expected.json"));
+        *cluster.lock().unwrap() = FixtureCluster::new(fixtures::cluster_objects(&case).unwrap());
         let vs = call("validate_settings", &settings);
         assert_eq!(vs, expected["validate_settings"], "{}", case.display());
         if vs["valid"] != json!(true) {
