@@ -70,14 +70,17 @@ pub trait HostCalls {
     fn call(&mut self, binding: &str, namespace: &str, operation: &str, payload: &[u8]) -> Result<Vec<u8>, String>;
 }
 
-/// Read the context objects of `scope` through Kubewarden's `kubernetes` capabilities. A kind
-/// that cannot be read is left out and named in the returned notes (they become admission
-/// warnings), so the policy says what it could not see instead of failing closed.
-pub fn read_cluster(scope: ContextScope, namespace: Option<&str>, host: &mut dyn HostCalls) -> (Vec<Value>, Vec<String>) {
-    let mut objects = Vec::new();
+/// Read the context objects of `scope` through Kubewarden's `kubernetes` capabilities: one
+/// source per kind, the host's List answer with its kind restored (the API server leaves
+/// apiVersion and kind out of a List's items). The items are not parsed here: the check reads
+/// them once, as JSON. A kind that cannot be read is left out and named in the returned notes
+/// (they become admission warnings), so the policy says what it could not see instead of
+/// failing closed.
+pub fn read_cluster(scope: ContextScope, namespace: Option<&str>, host: &mut dyn HostCalls) -> (Vec<Source>, Vec<String>) {
+    let mut lists = Vec::new();
     let mut unread: Vec<(&str, String)> = Vec::new();
     if scope == ContextScope::None {
-        return (objects, Vec::new());
+        return (lists, Vec::new());
     }
     for (api_version, kind) in CONTEXT_RESOURCES {
         let (operation, payload) = match namespace {
@@ -88,18 +91,16 @@ pub fn read_cluster(scope: ContextScope, namespace: Option<&str>, host: &mut dyn
             _ => ("list_resources_all", serde_json::json!({"api_version": api_version, "kind": kind})),
         };
         let answer = host.call("kubewarden", "kubernetes", operation, payload.to_string().as_bytes()).and_then(|bytes| {
-            let list: Value = serde_json::from_slice(&bytes).map_err(|e| format!("answer is not JSON: {e}"))?;
-            list.get("items").and_then(Value::as_array).cloned().ok_or_else(|| "answer is not a List".to_string())
+            let list: ListAnswer<'_> = serde_json::from_slice(&bytes).map_err(|e| format!("answer is not a List: {e}"))?;
+            let items = list.items.get();
+            if !items.starts_with('[') {
+                return Err("answer is not a List: `items` is not an array".to_string());
+            }
+            // Both are constants without quotes, so plain interpolation is valid JSON.
+            Ok(format!(r#"{{"apiVersion":"{api_version}","kind":"{kind}List","items":{items}}}"#))
         });
         match answer {
-            Ok(items) => objects.extend(items.into_iter().map(|mut item| {
-                // The API server leaves apiVersion and kind out of a List's items.
-                if let Some(map) = item.as_object_mut() {
-                    map.entry("apiVersion").or_insert_with(|| api_version.into());
-                    map.entry("kind").or_insert_with(|| kind.into());
-                }
-                item
-            })),
+            Ok(text) => lists.push(Source::new(format!("cluster/{kind}List"), text)),
             Err(e) => unread.push((kind, e)),
         }
     }
@@ -110,7 +111,14 @@ pub fn read_cluster(scope: ContextScope, namespace: Option<&str>, host: &mut dyn
             vec![truncate(&format!("netreach: cluster {} not read, checks ran without them: {first}", kinds.join(", ")), MAX_WARNING_CHARS)]
         }
     };
-    (objects, notes)
+    (lists, notes)
+}
+
+/// The part of a `kubernetes` capability answer netreach reads.
+#[derive(Deserialize)]
+struct ListAnswer<'a> {
+    #[serde(borrow)]
+    items: &'a serde_json::value::RawValue,
 }
 
 /// The namespace whose objects a [`ContextScope::Namespace`] read lists: the request's, else the
@@ -203,7 +211,7 @@ pub fn review(request: &Value, settings: &Settings, context: &[Source]) -> Resul
         return Ok(Review { verdict: Verdict { accepted: true, message: None, code: None, warnings: Vec::new() }, findings: Vec::new() });
     };
     let mut options = settings.options()?;
-    options.load.first_source_replaces = true;
+    options.load.review = true;
     if let Some(ns) = request.get("namespace").and_then(Value::as_str).filter(|ns| !ns.is_empty()) {
         ns.clone_into(&mut options.load.default_namespace);
     }
@@ -262,12 +270,14 @@ pub fn inventory_sources(inventory: &Value) -> Vec<Source> {
     context_sources(objects)
 }
 
-/// Context objects as sources (one JSON document each, named `context[i]`).
+/// Context objects as sources (one JSON document each, named `context[i]`). Compact, not
+/// pretty: findings on context objects never reach the admission answer, so their line numbers
+/// do not matter, and every admission pays for this text.
 pub fn context_sources(objects: Vec<Value>) -> Vec<Source> {
     objects
         .into_iter()
         .enumerate()
-        .map(|(i, o)| Source::new(format!("context[{i}]"), serde_json::to_string_pretty(&o).unwrap_or_default()))
+        .map(|(i, o)| Source::new(format!("context[{i}]"), serde_json::to_string(&o).unwrap_or_default()))
         .collect()
 }
 
@@ -299,11 +309,11 @@ pub fn kubewarden_operation(op: &[u8], msg: &[u8], host: &mut dyn HostCalls) -> 
             let payload: Value = parse(msg, "validation request")?;
             let request = payload.get("request").ok_or("validation request has no `request`")?;
             let settings = Settings::from_value(payload.get("settings").unwrap_or(&Value::Null))?;
-            let (objects, notes) = match reviewed_object(request) {
+            let (context, notes) = match reviewed_object(request) {
                 Some(_) => read_cluster(settings.context, review_namespace(request).as_deref(), host),
                 None => (Vec::new(), Vec::new()),
             };
-            let mut review = review(request, &settings, &context_sources(objects))?;
+            let mut review = review(request, &settings, &context)?;
             review.verdict.warnings.extend(notes);
             to_json(&review.verdict)
         }
@@ -474,6 +484,20 @@ mod tests {
         assert!(r.verdict.accepted, "{:?}", r.verdict);
     }
 
+    #[test]
+    fn a_review_reports_the_reviewed_object_only() {
+        let text = bad_policy().to_string();
+        let mut options = Options::default();
+        options.load.review = true;
+        let reviewed = crate::check(&[Source::new(OBJECT_FILE, text.clone())], &options);
+        assert!(!reviewed.diagnostics.is_empty());
+        let context = crate::check(&[Source::new(OBJECT_FILE, "{}"), Source::new("context", text.clone())], &options);
+        assert!(context.diagnostics.is_empty(), "{:?}", context.diagnostics);
+        options.load.review = false;
+        let plain = crate::check(&[Source::new("a", "{}"), Source::new("b", text)], &options);
+        assert_eq!(plain.diagnostics.len(), reviewed.diagnostics.len());
+    }
+
     /// A host that answers from `objects` (by kind, then namespace) or refuses everything.
     struct Fake(Option<Vec<Value>>, Vec<String>);
 
@@ -494,8 +518,10 @@ mod tests {
     fn context_is_read_per_scope() {
         let stored = bad_policy();
         let mut host = Fake(Some(vec![stored.clone(), json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop"}})]), vec![]);
-        let (objects, notes) = read_cluster(ContextScope::Namespace, Some("shop"), &mut host);
-        assert_eq!(objects.len(), 2);
+        let (lists, notes) = read_cluster(ContextScope::Namespace, Some("shop"), &mut host);
+        let ws = crate::Workspace::load(&lists, &crate::LoadOptions::default());
+        assert!(ws.problems.is_empty(), "{:?}", ws.problems);
+        assert_eq!((ws.policies.len(), ws.namespaces.get("shop").and_then(|n| n.obj.as_ref()).is_some()), (1, true));
         assert!(notes.is_empty());
         assert_eq!(host.1, ["list_resources_all *", "list_resources_by_namespace shop", "list_resources_by_namespace shop", "list_resources_by_namespace shop"]);
 
@@ -510,8 +536,8 @@ mod tests {
 
     #[test]
     fn refused_reads_become_one_warning() {
-        let (objects, notes) = read_cluster(ContextScope::Cluster, None, &mut Fake(None, vec![]));
-        assert!(objects.is_empty());
+        let (lists, notes) = read_cluster(ContextScope::Cluster, None, &mut Fake(None, vec![]));
+        assert!(lists.is_empty());
         assert_eq!(notes.len(), 1);
         assert!(notes[0].starts_with("netreach: cluster Namespace, NetworkPolicy, Pod, Service not read, checks ran without them: not granted"), "{}", notes[0]);
     }
@@ -525,11 +551,21 @@ mod tests {
         impl HostCalls for One {
             fn call(&mut self, _: &str, _: &str, _: &str, p: &[u8]) -> Result<Vec<u8>, String> {
                 let p: Value = serde_json::from_slice(p).unwrap();
-                Ok(if p["kind"] == "NetworkPolicy" { json!({"items": [self.0]}) } else { json!({"items": []}) }.to_string().into_bytes())
+                Ok(match p["kind"].as_str() {
+                    Some("NetworkPolicy") => json!({"apiVersion": "v1", "kind": "List", "items": [self.0]}),
+                    Some("Pod") => json!({"items": null}),
+                    _ => json!({"items": []}),
+                }
+                .to_string()
+                .into_bytes())
             }
         }
-        let (objects, _) = read_cluster(ContextScope::Cluster, None, &mut One(item));
-        assert_eq!(objects, vec![bad_policy()]);
+        let (lists, notes) = read_cluster(ContextScope::Cluster, None, &mut One(item));
+        let ws = crate::Workspace::load(&lists, &crate::LoadOptions::default());
+        assert!(ws.problems.is_empty(), "{:?}", ws.problems);
+        assert_eq!(ws.policies.len(), 1);
+        assert_eq!(ws.policies[0].id.kind, "NetworkPolicy");
+        assert_eq!(notes, ["netreach: cluster Pod not read, checks ran without them: answer is not a List: `items` is not an array"]);
     }
 
     #[test]

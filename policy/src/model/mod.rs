@@ -32,14 +32,15 @@ pub struct LoadOptions {
     pub default_namespace: String,
     /// Parser limits.
     pub limits: Limits,
-    /// Admission: the first source holds the object under review, and an object of a later
-    /// source with the same identity is the stored version it replaces, so it is left out.
-    pub first_source_replaces: bool,
+    /// Admission: the first source holds the object under review and later sources are
+    /// context. An object of the context with the reviewed identity is the stored version the
+    /// review replaces, so it is left out; findings are reported for the reviewed object only.
+    pub review: bool,
 }
 
 impl Default for LoadOptions {
     fn default() -> Self {
-        Self { default_namespace: "default".into(), limits: Limits::default(), first_source_replaces: false }
+        Self { default_namespace: "default".into(), limits: Limits::default(), review: false }
     }
 }
 
@@ -221,12 +222,14 @@ pub struct Workspace {
     pub skipped: BTreeMap<String, usize>,
     /// Objects analysed.
     pub objects: usize,
+    /// Admission review ([`LoadOptions::review`]): only the first source's findings are wanted.
+    pub review: bool,
 }
 
 impl Workspace {
     /// Read every source.
     pub fn load(sources: &[Source], options: &LoadOptions) -> Self {
-        let mut ws = Workspace::default();
+        let mut ws = Workspace { review: options.review, ..Workspace::default() };
         let mut seen: Seen = HashMap::new();
         for (file, src) in sources.iter().enumerate() {
             ws.files.push(src.name.clone());
@@ -261,6 +264,13 @@ impl Workspace {
             let d = w.display();
             d == name || d.split('[').next() == Some(name)
         })
+    }
+
+    /// Whether findings on `obj` are reported: always, except in an admission review, where
+    /// only the reviewed object's are (context objects are not under review). Rules that look
+    /// at one object at a time skip the others; the report drops them in any case.
+    pub fn reported(&self, obj: &ObjRef) -> bool {
+        !self.review || self.documents.get(obj.doc).is_some_and(|d| d.file == 0)
     }
 
     /// Location of a field of an object (falls back to the nearest written ancestor).
@@ -366,7 +376,7 @@ impl Workspace {
         let namespace = namespaced.then(|| {
             meta.namespace.clone().filter(|n| !n.is_empty()).unwrap_or_else(|| options.default_namespace.clone())
         });
-        if options.first_source_replaces && self.replaced(&obj, &(kind.clone(), namespace.clone(), name.clone()), seen) {
+        if options.review && self.replaced(&obj, &(kind.clone(), namespace.clone(), name.clone()), seen) {
             return;
         }
         let id = ObjectId { api_version, kind: kind.clone(), name: name.clone(), namespace: namespace.clone() };
@@ -505,6 +515,7 @@ impl Workspace {
     /// Deserialize a part of an object; a type error becomes a problem at the offending field.
     fn typed<T: DeserializeOwned + Default>(&mut self, value: Option<&Value>, obj: &ObjRef, field: &str) -> Option<T> {
         let Some(value) = value.filter(|v| !v.is_null()) else { return Some(T::default()) };
+        // Tracking the path costs three times the plain read: only a failed read pays for it.
         match serde_path_to_error::deserialize::<_, T>(value) {
             Ok(v) => Some(v),
             Err(e) => {

@@ -3,10 +3,16 @@
 //!
 //! A stream is split at its `---` markers before parsing, so a syntax error costs only the
 //! document it is in. Alias expansion, nesting depth and document size are bounded.
+//!
+//! Field spans are found the first time a position inside the document is asked for: most
+//! documents never need one, and mapping every field costs more than reading the document.
+//! A document that is plain JSON (what admission hosts send) is read by the JSON parser.
 
 mod yaml;
 
 use std::collections::HashMap;
+use std::fmt;
+use std::sync::{Arc, OnceLock};
 
 pub use yaml::parse_source;
 
@@ -123,18 +129,43 @@ pub struct Document {
     pub index: usize,
     /// The document as plain JSON data (the loader takes it once the typed model is built).
     pub value: serde_json::Value,
-    /// Span of every field, keyed by its path (`spec.egress[0].to[1]`).
-    pub spans: HashMap<String, FieldSpan>,
     /// The whole document.
     pub span: Span,
+    positions: Positions,
+}
+
+/// What is needed to map the fields of a document when a position is first asked for.
+#[derive(Clone)]
+struct Positions {
+    /// The whole source text, shared by its documents.
+    text: Arc<str>,
+    /// The `---` chunk the document was read from.
+    chunk: Span,
+    /// Which document of the chunk (a chunk holds several only after `...` markers).
+    node: usize,
+    limits: Limits,
+    /// Span of every field, keyed by its path (`spec.egress[0].to[1]`).
+    spans: OnceLock<HashMap<String, FieldSpan>>,
+}
+
+impl fmt::Debug for Positions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Positions").field("chunk", &self.chunk).field("node", &self.node).finish_non_exhaustive()
+    }
 }
 
 impl Document {
+    fn spans(&self) -> &HashMap<String, FieldSpan> {
+        let p = &self.positions;
+        p.spans.get_or_init(|| yaml::field_spans(&p.text, p.chunk, p.node, &p.limits))
+    }
+
     /// Span of `path`, or of its nearest ancestor that has one.
     pub fn span_of(&self, path: &str) -> Span {
+        let spans = self.spans();
         let mut p = path;
         loop {
-            if let Some(s) = self.spans.get(p) {
+            if let Some(s) = spans.get(p) {
                 return s.value;
             }
             match parent_path(p) {
@@ -146,7 +177,7 @@ impl Document {
 
     /// Span of the key of `path` if it has one, else of its value (or nearest ancestor).
     pub fn key_span_of(&self, path: &str) -> Span {
-        match self.spans.get(path) {
+        match self.spans().get(path) {
             Some(FieldSpan { key: Some(k), .. }) => *k,
             _ => self.span_of(path),
         }
@@ -198,16 +229,40 @@ pub fn parent_path(path: &str) -> Option<&str> {
 /// `parent` + key segment, using `["key"]` for keys that are not plain identifiers.
 pub fn join_key(parent: &str, key: &str) -> String {
     let plain = !key.is_empty() && key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
-    match (parent.is_empty(), plain) {
-        (true, true) => key.to_string(),
-        (false, true) => format!("{parent}.{key}"),
-        (_, false) => format!("{parent}[{}]", serde_json::Value::String(key.to_string())),
+    if !plain {
+        return format!("{parent}[{}]", serde_json::Value::String(key.to_string()));
     }
+    // Built by hand: paths are made for every field of every policy, and `format!` is slower.
+    let mut out = String::with_capacity(parent.len() + 1 + key.len());
+    out.push_str(parent);
+    if !parent.is_empty() {
+        out.push('.');
+    }
+    out.push_str(key);
+    out
 }
 
 /// `parent` + `[index]`.
 pub fn join_index(parent: &str, index: usize) -> String {
-    format!("{parent}[{index}]")
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    let mut n = index;
+    loop {
+        i -= 1;
+        if let Some(d) = digits.get_mut(i) {
+            *d = b'0' + (n % 10) as u8;
+        }
+        n /= 10;
+        if n == 0 || i == 0 {
+            break;
+        }
+    }
+    let mut out = String::with_capacity(parent.len() + 2 + digits.len() - i);
+    out.push_str(parent);
+    out.push('[');
+    out.extend(digits.iter().skip(i).map(|&d| char::from(d)));
+    out.push(']');
+    out
 }
 
 #[cfg(test)]
@@ -224,6 +279,10 @@ mod tests {
         assert_eq!(parent_path("spec"), Some(""));
         assert_eq!(parent_path(""), None);
         assert_eq!(parent_path(r#"a["x[y"]"#), Some("a"));
+        assert_eq!(join_index("a", 0), "a[0]");
+        assert_eq!(join_index("", 1234567890), "[1234567890]");
+        assert_eq!(join_index("b", usize::MAX), format!("b[{}]", usize::MAX));
+        assert_eq!(join_key("", "spec"), "spec");
     }
 
     #[test]
