@@ -53,7 +53,7 @@ fn admit(paths: &[String], object: Option<&str>, context: &[String], operation: 
         (None, _) => return Err("admit takes one REQUEST.json (an AdmissionReview), or --object MANIFEST".into()),
     };
     let context: Vec<Source> = if context.is_empty() { Vec::new() } else { read_sources(context)? };
-    let review = admission::review(&request, &settings, &context)?;
+    let review = admission::review(&request, &settings, context)?;
     let uid = request.get("uid").and_then(Value::as_str).unwrap_or("");
     let response = admission::admission_response(uid, &review.verdict);
     Ok((review.verdict.accepted, json!({"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "response": response})))

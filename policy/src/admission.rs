@@ -206,7 +206,7 @@ pub fn reviewed_object(request: &Value) -> Option<&Value> {
 }
 
 /// Review the object of `request` (an `AdmissionRequest`) with `context` objects beside it.
-pub fn review(request: &Value, settings: &Settings, context: &[Source]) -> Result<Review, String> {
+pub fn review(request: &Value, settings: &Settings, context: Vec<Source>) -> Result<Review, String> {
     let Some(object) = reviewed_object(request) else {
         return Ok(Review { verdict: Verdict { accepted: true, message: None, code: None, warnings: Vec::new() }, findings: Vec::new() });
     };
@@ -217,7 +217,7 @@ pub fn review(request: &Value, settings: &Settings, context: &[Source]) -> Resul
     }
     let text = serde_json::to_string_pretty(object).map_err(|e| e.to_string())?;
     let mut sources = vec![Source::new(OBJECT_FILE, text)];
-    sources.extend(context.iter().filter(|s| s.name != OBJECT_FILE).cloned());
+    sources.extend(context.into_iter().filter(|s| s.name != OBJECT_FILE));
     let report = check(&sources, &options);
     Ok(review_from_report(report))
 }
@@ -313,7 +313,7 @@ pub fn kubewarden_operation(op: &[u8], msg: &[u8], host: &mut dyn HostCalls) -> 
                 Some(_) => read_cluster(settings.context, review_namespace(request).as_deref(), host),
                 None => (Vec::new(), Vec::new()),
             };
-            let mut review = review(request, &settings, &context)?;
+            let mut review = review(request, &settings, context)?;
             review.verdict.warnings.extend(notes);
             to_json(&review.verdict)
         }
@@ -349,7 +349,7 @@ pub fn gatekeeper_violations(input: &Value, data: &Value) -> Value {
         Ok(s) => s,
         Err(e) => return serde_json::json!([{ "msg": e }]),
     };
-    match review(reviewed, &settings, &context(data)) {
+    match review(reviewed, &settings, context(data)) {
         Ok(r) => r
             .findings
             .iter()
@@ -375,7 +375,7 @@ pub fn opa_response(input: &Value, data: &Value) -> Value {
         map.remove("inventory");
     }
     let verdict = Settings::from_value(&settings_value)
-        .and_then(|s| review(request, &s, &context(data)))
+        .and_then(|s| review(request, &s, context(data)))
         .map(|r| r.verdict)
         .unwrap_or_else(|e| Verdict { accepted: false, code: Some(400), message: Some(e), warnings: Vec::new() });
     serde_json::json!({ "response": admission_response(uid, &verdict) })
@@ -409,7 +409,7 @@ mod tests {
     #[test]
     fn error_findings_deny_with_400() {
         let req = json!({"uid": "u1", "operation": "CREATE", "object": bad_policy()});
-        let r = review(&req, &Settings::default(), &[]).unwrap();
+        let r = review(&req, &Settings::default(), vec![]).unwrap();
         assert!(!r.verdict.accepted);
         assert_eq!(r.verdict.code, Some(400));
         let msg = r.verdict.message.unwrap();
@@ -420,27 +420,27 @@ mod tests {
     fn overrides_turn_errors_into_warnings_or_nothing() {
         let req = json!({"uid": "u1", "object": bad_policy()});
         let warn = Settings { severity_overrides: [("invalid-network-policy".into(), Severity::Warning)].into(), ..Settings::default() };
-        let r = review(&req, &warn, &[]).unwrap();
+        let r = review(&req, &warn, vec![]).unwrap();
         assert!(r.verdict.accepted);
         assert!(!r.verdict.warnings.is_empty());
         assert!(r.verdict.warnings.iter().all(|w| w.chars().count() <= MAX_WARNING_CHARS && w.starts_with("NR101")));
         let off = Settings { disabled_rules: ["NR101".into()].into(), ..Settings::default() };
-        let r = review(&req, &off, &[]).unwrap();
+        let r = review(&req, &off, vec![]).unwrap();
         assert_eq!(r.verdict, Verdict { accepted: true, message: None, code: None, warnings: vec![] });
     }
 
     #[test]
     fn delete_and_raw_documents() {
         let del = json!({"uid": "u1", "operation": "DELETE", "object": null, "oldObject": bad_policy()});
-        assert!(review(&del, &Settings::default(), &[]).unwrap().verdict.accepted);
-        assert!(!review(&bad_policy(), &Settings::default(), &[]).unwrap().verdict.accepted);
+        assert!(review(&del, &Settings::default(), vec![]).unwrap().verdict.accepted);
+        assert!(!review(&bad_policy(), &Settings::default(), vec![]).unwrap().verdict.accepted);
     }
 
     #[test]
     fn request_namespace_is_the_default() {
         let mut p = bad_policy();
         p["metadata"].as_object_mut().unwrap().remove("namespace");
-        let r = review(&json!({"uid": "u", "namespace": "team-a", "object": p}), &Settings::default(), &[]).unwrap();
+        let r = review(&json!({"uid": "u", "namespace": "team-a", "object": p}), &Settings::default(), vec![]).unwrap();
         assert!(r.verdict.message.unwrap().contains("team-a/bad"));
     }
 
@@ -480,7 +480,7 @@ mod tests {
     fn context_findings_do_not_deny() {
         let good = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop"}});
         let ctx = context_sources(vec![bad_policy()]);
-        let r = review(&json!({"uid": "u", "object": good}), &Settings::default(), &ctx).unwrap();
+        let r = review(&json!({"uid": "u", "object": good}), &Settings::default(), ctx).unwrap();
         assert!(r.verdict.accepted, "{:?}", r.verdict);
     }
 
@@ -573,7 +573,7 @@ mod tests {
         let mut new = bad_policy();
         new["spec"]["policyTypes"] = json!(["Egress"]);
         let req = json!({"uid": "u", "operation": "UPDATE", "namespace": "shop", "object": new, "oldObject": bad_policy()});
-        let r = review(&req, &Settings::default(), &context_sources(vec![bad_policy()])).unwrap();
+        let r = review(&req, &Settings::default(), context_sources(vec![bad_policy()])).unwrap();
         assert_eq!(r.verdict, Verdict { accepted: true, message: None, code: None, warnings: vec![] });
         assert!(r.findings.is_empty(), "{:?}", r.findings);
     }

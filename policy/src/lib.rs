@@ -57,7 +57,7 @@ pub fn check_selected(sources: &[Source], ws: &Workspace, options: &Options) -> 
     let engine = Engine::new(ws);
     let cx = rules::Context { ws, engine: &engine };
     let mut diagnostics = rules::run_all(&cx);
-    diagnostics.retain(|d| !options.skip.contains(d.rule) && (!ws.review || d.loc.file == 0));
+    diagnostics.retain(|d| !options.skip.contains(d.rule) && ws.reports_file(d.loc.file));
     for d in &mut diagnostics {
         if let Some(s) = options.severity.get(d.rule) {
             d.severity = *s;

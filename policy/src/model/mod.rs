@@ -270,7 +270,12 @@ impl Workspace {
     /// only the reviewed object's are (context objects are not under review). Rules that look
     /// at one object at a time skip the others; the report drops them in any case.
     pub fn reported(&self, obj: &ObjRef) -> bool {
-        !self.review || self.documents.get(obj.doc).is_some_and(|d| d.file == 0)
+        self.documents.get(obj.doc).is_some_and(|d| self.reports_file(d.file))
+    }
+
+    /// Whether findings located in source `file` are reported (see [`Workspace::reported`]).
+    pub fn reports_file(&self, file: usize) -> bool {
+        !self.review || file == 0
     }
 
     /// Location of a field of an object (falls back to the nearest written ancestor).
@@ -515,7 +520,6 @@ impl Workspace {
     /// Deserialize a part of an object; a type error becomes a problem at the offending field.
     fn typed<T: DeserializeOwned + Default>(&mut self, value: Option<&Value>, obj: &ObjRef, field: &str) -> Option<T> {
         let Some(value) = value.filter(|v| !v.is_null()) else { return Some(T::default()) };
-        // Tracking the path costs three times the plain read: only a failed read pays for it.
         match serde_path_to_error::deserialize::<_, T>(value) {
             Ok(v) => Some(v),
             Err(e) => {

@@ -11,7 +11,7 @@
 mod yaml;
 
 use std::collections::HashMap;
-use std::fmt;
+use std::fmt::{self, Write as _};
 use std::sync::{Arc, OnceLock};
 
 pub use yaml::parse_source;
@@ -244,24 +244,10 @@ pub fn join_key(parent: &str, key: &str) -> String {
 
 /// `parent` + `[index]`.
 pub fn join_index(parent: &str, index: usize) -> String {
-    let mut digits = [0u8; 20];
-    let mut i = digits.len();
-    let mut n = index;
-    loop {
-        i -= 1;
-        if let Some(d) = digits.get_mut(i) {
-            *d = b'0' + (n % 10) as u8;
-        }
-        n /= 10;
-        if n == 0 || i == 0 {
-            break;
-        }
-    }
-    let mut out = String::with_capacity(parent.len() + 2 + digits.len() - i);
+    let mut out = String::with_capacity(parent.len() + 8);
     out.push_str(parent);
-    out.push('[');
-    out.extend(digits.iter().skip(i).map(|&d| char::from(d)));
-    out.push(']');
+    // Writing into a String cannot fail.
+    let _ = write!(out, "[{index}]");
     out
 }
 

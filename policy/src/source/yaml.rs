@@ -49,15 +49,10 @@ pub fn parse_source(file: usize, text: &str, limits: &Limits) -> (Vec<Document>,
             Ok(nodes) => {
                 for (n, node) in nodes.iter().enumerate() {
                     match cx.value(node, 0) {
-                        Ok(value) => {
-                            docs.push(Document { file, index, value, span: cx.span(node), positions: positions(n) });
-                            index += 1;
-                        }
-                        Err((message, span)) => {
-                            errors.push(SyntaxError { file, index, message, span });
-                            index += 1;
-                        }
+                        Ok(value) => docs.push(Document { file, index, value, span: cx.span(node), positions: positions(n) }),
+                        Err((message, span)) => errors.push(SyntaxError { file, index, message, span }),
                     }
+                    index += 1;
                 }
             }
         }
@@ -366,6 +361,7 @@ mod tests {
         let (slow, errs) = parse(&commented);
         assert!(errs.is_empty());
         assert_eq!(fast[0].value, slow[0].value);
+        assert_eq!((fast[0].span.start + 4, fast[0].span.end + 4), (slow[0].span.start, slow[0].span.end));
         assert_eq!(fast[0].value["spec"]["s"], "ä/é");
         for path in ["", "kind", "spec", "spec.n", "spec.n[1]", "spec.s", "spec.z", "spec.missing"] {
             let (f, s) = (fast[0].span_of(path), slow[0].span_of(path));
