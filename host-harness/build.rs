@@ -30,11 +30,14 @@ fn main() {
         println!("cargo:rerun-if-changed={}", root.join(dir).display());
     }
     let target_dir = root.join("target/wasm-artifacts");
+    // Release builds and benches get the shipped artifacts (`wasm`: LTO, one codegen unit, ~2 min
+    // each); test builds get `wasm-dev` (same code, no LTO, ~30 s each), which keeps CI short.
+    let profile = if env::var("PROFILE").as_deref() == Ok("release") { "wasm" } else { "wasm-dev" };
     let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     for (feature, name, var) in ARTIFACTS {
         let mut cmd = Command::new(&cargo);
         cmd.current_dir(&root)
-            .args(["build", "--locked", "-p", "netreach-policy", "--lib", "--profile", "wasm", "--target", "wasm32-unknown-unknown"])
+            .args(["build", "--locked", "-p", "netreach-policy", "--lib", "--profile", profile, "--target", "wasm32-unknown-unknown"])
             .args(["--no-default-features", "--features", feature])
             .arg("--target-dir")
             .arg(&target_dir);
@@ -46,7 +49,7 @@ fn main() {
             Ok(s) if s.success() => {}
             other => panic!("building the {feature} wasm artifact failed ({other:?}); is the wasm32-unknown-unknown target installed? (rustup target add wasm32-unknown-unknown)"),
         }
-        let built = target_dir.join("wasm32-unknown-unknown/wasm/netreach_policy.wasm");
+        let built = target_dir.join("wasm32-unknown-unknown").join(profile).join("netreach_policy.wasm");
         let bytes = read(&built);
         let bytes = if *feature == "abi-opa" { add_opa_version_globals(&bytes) } else { bytes };
         let dest = out.join(name);
