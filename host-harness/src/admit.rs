@@ -4,8 +4,9 @@
 use serde_json::{json, Value};
 
 use netreach_policy::admission::{self, Settings};
+use netreach_policy::model::Coverage;
 use netreach_policy::source::parse_source;
-use netreach_policy::{Limits, Source};
+use netreach_policy::Limits;
 
 use crate::inputs::read_sources;
 
@@ -52,8 +53,13 @@ fn admit(paths: &[String], object: Option<&str>, context: &[String], operation: 
         (Some(_), _) => return Err("give either REQUEST.json or --object MANIFEST, not both".into()),
         (None, _) => return Err("admit takes one REQUEST.json (an AdmissionReview), or --object MANIFEST".into()),
     };
-    let context: Vec<Source> = if context.is_empty() { Vec::new() } else { read_sources(context)? };
-    let review = admission::review(&request, &settings, context)?;
+    // Without --context the object is judged alone.
+    let (context, coverage) = if context.is_empty() {
+        (Vec::new(), Coverage::Object)
+    } else {
+        (read_sources(context)?, admission::handed_in_coverage(&settings, &request))
+    };
+    let review = admission::review(&request, &settings, context, coverage)?;
     let uid = request.get("uid").and_then(Value::as_str).unwrap_or("");
     let response = admission::admission_response(uid, &review.verdict);
     Ok((review.verdict.accepted, json!({"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "response": response})))

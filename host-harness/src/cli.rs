@@ -15,7 +15,7 @@ const USAGE: &str = "\
 netreach — can each workload reach what it needs, and nothing more?
 
 Usage:
-  netreach check [-o text|json] [--namespace NS] [--engine native|wasm]
+  netreach check [-o text|json] [--namespace NS] [--engine native|wasm] [--profile FILE]
                  [--skip RULE]... [--severity RULE=error|warning|info]... PATH...
   netreach connectivity [-o text|json] [--focus-workload NS/NAME] [--namespace NS] PATH...
   netreach explain --from NS/NAME|IP --to NS/NAME|IP --port N [--protocol TCP|UDP|SCTP] PATH...
@@ -28,7 +28,10 @@ PATH is a file, a directory (recursive *.yaml, *.yml, *.json) or - for standard 
 --namespace sets the namespace of objects without metadata.namespace (default: default).
 --engine wasm runs the checks through the embedded core wasm module under wasmtime;
   the report is byte-identical to the native one.
---skip drops a rule's findings; --severity changes a rule's severity (ids or names).
+--profile reads cluster facts (a ClusterProfile document: DNS, API server, controllers;
+  see README); without it the documented defaults apply.
+--skip drops a rule's findings; --severity changes a rule's severity (ids or names); both
+  add to the profile's `rules` settings.
 admit reviews one object as an admission webhook would and prints the AdmissionReview
   response (uid echoed): from an AdmissionReview file, or from a plain manifest with
   --object (other objects for cross-object rules with --context). --settings is a JSON or
@@ -59,6 +62,7 @@ struct Args {
     skip: Vec<String>,
     severity: Vec<String>,
     settings: Option<String>,
+    profile: Option<String>,
     object: Option<String>,
     context: Vec<String>,
     operation: Option<String>,
@@ -89,6 +93,7 @@ fn parse(args: &[String]) -> Result<Args, String> {
             "--skip" => a.skip.push(value("--skip")?),
             "--severity" => a.severity.push(value("--severity")?),
             "--settings" => a.settings = Some(value("--settings")?),
+            "--profile" => a.profile = Some(value("--profile")?),
             "--object" => a.object = Some(value("--object")?),
             "--context" => a.context.push(value("--context")?),
             "--operation" => a.operation = Some(value("--operation")?),
@@ -136,6 +141,16 @@ pub fn run(args: &[String]) -> Out {
         Err(e) => return (2, String::new(), format!("error: {e}\n")),
     };
     let mut options = Options::default();
+    if let Some(path) = &a.profile {
+        let text = match std::fs::read_to_string(path) {
+            Ok(t) => t,
+            Err(e) => return (2, String::new(), format!("error: cannot read {path}: {e}\n")),
+        };
+        match netreach_policy::Profile::from_text(&text) {
+            Ok(p) => options.profile = p,
+            Err(e) => return (2, String::new(), format!("error: {path}:{e}\n")),
+        }
+    }
     if let Some(ns) = &a.namespace {
         options.load.default_namespace.clone_from(ns);
     }
@@ -183,6 +198,7 @@ fn check_wasm(sources: &[Source], options: &Options) -> Result<netreach_policy::
         default_namespace: Some(options.load.default_namespace.clone()),
         skip: options.skip.clone(),
         severity: options.severity.clone(),
+        profile: Some(options.profile.clone()),
     };
     let body = serde_json::to_vec(&request).map_err(|e| e.to_string())?;
     let host = WasmHost::core(Limits::default()).map_err(|e| e.to_string())?;

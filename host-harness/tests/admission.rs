@@ -39,11 +39,17 @@ fn native(case: &Path) -> Value {
     let mut out = serde_json::Map::new();
     let vs = op("validate_settings", &settings, &mut host).unwrap();
     out.insert("validate_settings".into(), vs.clone());
-    let data = json!({"inventory": inventory(objects.as_deref().unwrap_or_default())});
+    // Gatekeeper's inventory only when the case has a cluster (as `admit` gets --context only then).
+    let data = match objects.as_deref() {
+        Some(objects) => json!({"inventory": inventory(objects)}),
+        None => json!({}),
+    };
     if vs["valid"] == json!(true) {
         out.insert("validate".into(), op("validate", &json!({"request": request, "settings": settings}), &mut host).unwrap());
         let mut opa_data = settings.clone();
-        opa_data["inventory"] = data["inventory"].clone();
+        if let Some(inv) = data.get("inventory") {
+            opa_data["inventory"] = inv.clone();
+        }
         let response = opa_evaluate(2, &json!({"request": request}), &opa_data);
         out.insert("response".into(), response[0]["result"]["response"].clone());
     }

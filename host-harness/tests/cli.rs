@@ -92,3 +92,28 @@ fn rules_lists_every_rule() {
         assert!(out.contains(id), "{out}");
     }
 }
+
+#[test]
+fn profile_sets_scope_and_rule_settings() {
+    let dir = std::env::temp_dir().join(format!("netreach-profile-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let case = "tests/corpus/netpol/workload-not-isolated/fail-only-egress-isolated";
+    let (_, out, _) = netreach(&["check", case], None);
+    assert!(out.contains("warning[NR115]") && out.contains("jobs/worker"), "{out}");
+
+    let profile = dir.join("profile.yaml");
+    let text = "apiVersion: netreach.dev/v1alpha1\nkind: ClusterProfile\nunsegregatedNamespaces: [jobs]\nrules: {skip: [no-default-deny], severity: {NR115: error}}\n";
+    std::fs::write(&profile, text).unwrap();
+    let (code, out, err) = netreach(&["check", "--profile", profile.to_str().unwrap(), case], None);
+    assert_eq!(code, 1, "NR115 raised to error by the profile: {out}{err}");
+    assert!(out.contains("error[NR115]") && !out.contains("jobs/worker") && !out.contains("NR116"), "{out}");
+    // A flag adds to the profile's settings.
+    let (code, out, _) = netreach(&["check", "--profile", profile.to_str().unwrap(), "--severity", "NR115=warning", case], None);
+    assert_eq!(code, 0, "{out}");
+
+    std::fs::write(&profile, "apiVersion: netreach.dev/v1alpha1\nkind: ClusterProfile\ndns: {serviceIP: nope}\n").unwrap();
+    let (code, _, err) = netreach(&["check", "--profile", profile.to_str().unwrap(), case], None);
+    assert_eq!(code, 2);
+    assert!(err.contains("profile.yaml:3:") && err.contains("dns.serviceIP"), "{err}");
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -17,7 +17,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::{check, Options, Report, ReportDiagnostic, Severity, Source};
+use crate::model::Coverage;
+use crate::{check, Options, Profile, Report, ReportDiagnostic, Severity, Source};
 
 /// Longest admission warning; longer ones are cut with `…`.
 pub const MAX_WARNING_CHARS: usize = 120;
@@ -38,6 +39,9 @@ pub struct Settings {
     /// Which cluster objects the Kubewarden artifact reads through host capabilities.
     #[serde(default, skip_serializing_if = "ContextScope::is_none")]
     pub context: ContextScope,
+    /// The cluster profile (the defaults when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile: Option<Profile>,
 }
 
 /// How much of the cluster a context-aware Kubewarden policy reads ([`CONTEXT_RESOURCES`]).
@@ -145,6 +149,10 @@ impl Settings {
     /// The check options these settings select.
     pub fn options(&self) -> Result<Options, String> {
         let mut o = Options { skip: self.disabled_rules.clone(), severity: self.severity_overrides.clone(), ..Options::default() };
+        if let Some(p) = &self.profile {
+            p.validate().map_err(|(_, e)| format!("invalid settings: profile: {e}"))?;
+            o.profile = p.clone();
+        }
         o.resolve_rule_names().map_err(|e| format!("invalid settings: {e}"))?;
         Ok(o)
     }
@@ -205,13 +213,15 @@ pub fn reviewed_object(request: &Value) -> Option<&Value> {
     }
 }
 
-/// Review the object of `request` (an `AdmissionRequest`) with `context` objects beside it.
-pub fn review(request: &Value, settings: &Settings, context: Vec<Source>) -> Result<Review, String> {
+/// Review the object of `request` (an `AdmissionRequest`) with `context` objects beside it,
+/// which show `coverage` of the cluster.
+pub fn review(request: &Value, settings: &Settings, context: Vec<Source>, coverage: Coverage) -> Result<Review, String> {
     let Some(object) = reviewed_object(request) else {
         return Ok(Review { verdict: Verdict { accepted: true, message: None, code: None, warnings: Vec::new() }, findings: Vec::new() });
     };
     let mut options = settings.options()?;
     options.load.review = true;
+    options.load.coverage = coverage;
     if let Some(ns) = request.get("namespace").and_then(Value::as_str).filter(|ns| !ns.is_empty()) {
         ns.clone_into(&mut options.load.default_namespace);
     }
@@ -309,11 +319,19 @@ pub fn kubewarden_operation(op: &[u8], msg: &[u8], host: &mut dyn HostCalls) -> 
             let payload: Value = parse(msg, "validation request")?;
             let request = payload.get("request").ok_or("validation request has no `request`")?;
             let settings = Settings::from_value(payload.get("settings").unwrap_or(&Value::Null))?;
+            let namespace = review_namespace(request);
             let (context, notes) = match reviewed_object(request) {
-                Some(_) => read_cluster(settings.context, review_namespace(request).as_deref(), host),
+                Some(_) => read_cluster(settings.context, namespace.as_deref(), host),
                 None => (Vec::new(), Vec::new()),
             };
-            let mut review = review(request, &settings, context)?;
+            let coverage = match (settings.context, namespace) {
+                _ if !notes.is_empty() => Coverage::Object,
+                (ContextScope::Cluster, _) => Coverage::Complete,
+                (ContextScope::Namespace, Some(ns)) => Coverage::Namespace(ns),
+                (ContextScope::Namespace, None) => Coverage::Complete,
+                (ContextScope::None, _) => Coverage::Object,
+            };
+            let mut review = review(request, &settings, context, coverage)?;
             review.verdict.warnings.extend(notes);
             to_json(&review.verdict)
         }
@@ -333,8 +351,23 @@ fn to_json<T: serde::Serialize>(v: &T) -> Result<Vec<u8>, String> {
     serde_json::to_value(v).and_then(|v| serde_json::to_vec(&v)).map_err(|e| e.to_string())
 }
 
-fn context(data: &Value) -> Vec<crate::Source> {
-    data.get("inventory").map(inventory_sources).unwrap_or_default()
+/// How much of the cluster context objects a host handed in (Gatekeeper's inventory, `netreach
+/// admit --context`) cover: the reviewed namespace with settings `context: namespace`, else all
+/// of it (a host that hands in context means it; which kinds Gatekeeper syncs is its own
+/// configuration).
+pub fn handed_in_coverage(settings: &Settings, request: &Value) -> Coverage {
+    match settings.context {
+        ContextScope::Namespace => review_namespace(request).map_or(Coverage::Complete, Coverage::Namespace),
+        ContextScope::Cluster | ContextScope::None => Coverage::Complete,
+    }
+}
+
+/// Gatekeeper's synced inventory as context; without one, the object is judged alone.
+fn context(data: &Value, settings: &Settings, request: &Value) -> (Vec<crate::Source>, Coverage) {
+    match data.get("inventory") {
+        Some(inventory) => (inventory_sources(inventory), handed_in_coverage(settings, request)),
+        None => (Vec::new(), Coverage::Object),
+    }
 }
 
 /// OPA artifact, Gatekeeper input `{review, parameters}`: a violation per error-severity finding; bad parameters are one violation.
@@ -349,7 +382,8 @@ pub fn gatekeeper_violations(input: &Value, data: &Value) -> Value {
         Ok(s) => s,
         Err(e) => return serde_json::json!([{ "msg": e }]),
     };
-    match review(reviewed, &settings, context(data)) {
+    let (context, coverage) = context(data, &settings, reviewed);
+    match review(reviewed, &settings, context, coverage) {
         Ok(r) => r
             .findings
             .iter()
@@ -375,7 +409,10 @@ pub fn opa_response(input: &Value, data: &Value) -> Value {
         map.remove("inventory");
     }
     let verdict = Settings::from_value(&settings_value)
-        .and_then(|s| review(request, &s, context(data)))
+        .and_then(|s| {
+            let (context, coverage) = context(data, &s, request);
+            review(request, &s, context, coverage)
+        })
         .map(|r| r.verdict)
         .unwrap_or_else(|e| Verdict { accepted: false, code: Some(400), message: Some(e), warnings: Vec::new() });
     serde_json::json!({ "response": admission_response(uid, &verdict) })
@@ -409,7 +446,7 @@ mod tests {
     #[test]
     fn error_findings_deny_with_400() {
         let req = json!({"uid": "u1", "operation": "CREATE", "object": bad_policy()});
-        let r = review(&req, &Settings::default(), vec![]).unwrap();
+        let r = review(&req, &Settings::default(), vec![], Coverage::Object).unwrap();
         assert!(!r.verdict.accepted);
         assert_eq!(r.verdict.code, Some(400));
         let msg = r.verdict.message.unwrap();
@@ -420,27 +457,27 @@ mod tests {
     fn overrides_turn_errors_into_warnings_or_nothing() {
         let req = json!({"uid": "u1", "object": bad_policy()});
         let warn = Settings { severity_overrides: [("invalid-network-policy".into(), Severity::Warning)].into(), ..Settings::default() };
-        let r = review(&req, &warn, vec![]).unwrap();
+        let r = review(&req, &warn, vec![], Coverage::Object).unwrap();
         assert!(r.verdict.accepted);
         assert!(!r.verdict.warnings.is_empty());
         assert!(r.verdict.warnings.iter().all(|w| w.chars().count() <= MAX_WARNING_CHARS && w.starts_with("NR101")));
         let off = Settings { disabled_rules: ["NR101".into()].into(), ..Settings::default() };
-        let r = review(&req, &off, vec![]).unwrap();
+        let r = review(&req, &off, vec![], Coverage::Object).unwrap();
         assert_eq!(r.verdict, Verdict { accepted: true, message: None, code: None, warnings: vec![] });
     }
 
     #[test]
     fn delete_and_raw_documents() {
         let del = json!({"uid": "u1", "operation": "DELETE", "object": null, "oldObject": bad_policy()});
-        assert!(review(&del, &Settings::default(), vec![]).unwrap().verdict.accepted);
-        assert!(!review(&bad_policy(), &Settings::default(), vec![]).unwrap().verdict.accepted);
+        assert!(review(&del, &Settings::default(), vec![], Coverage::Object).unwrap().verdict.accepted);
+        assert!(!review(&bad_policy(), &Settings::default(), vec![], Coverage::Object).unwrap().verdict.accepted);
     }
 
     #[test]
     fn request_namespace_is_the_default() {
         let mut p = bad_policy();
         p["metadata"].as_object_mut().unwrap().remove("namespace");
-        let r = review(&json!({"uid": "u", "namespace": "team-a", "object": p}), &Settings::default(), vec![]).unwrap();
+        let r = review(&json!({"uid": "u", "namespace": "team-a", "object": p}), &Settings::default(), vec![], Coverage::Object).unwrap();
         assert!(r.verdict.message.unwrap().contains("team-a/bad"));
     }
 
@@ -480,7 +517,7 @@ mod tests {
     fn context_findings_do_not_deny() {
         let good = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop"}});
         let ctx = context_sources(vec![bad_policy()]);
-        let r = review(&json!({"uid": "u", "object": good}), &Settings::default(), ctx).unwrap();
+        let r = review(&json!({"uid": "u", "object": good}), &Settings::default(), ctx, Coverage::Complete).unwrap();
         assert!(r.verdict.accepted, "{:?}", r.verdict);
     }
 
@@ -573,9 +610,32 @@ mod tests {
         let mut new = bad_policy();
         new["spec"]["policyTypes"] = json!(["Egress"]);
         let req = json!({"uid": "u", "operation": "UPDATE", "namespace": "shop", "object": new, "oldObject": bad_policy()});
-        let r = review(&req, &Settings::default(), context_sources(vec![bad_policy()])).unwrap();
-        assert_eq!(r.verdict, Verdict { accepted: true, message: None, code: None, warnings: vec![] });
-        assert!(r.findings.is_empty(), "{:?}", r.findings);
+        let r = review(&req, &Settings::default(), context_sources(vec![bad_policy()]), Coverage::Complete).unwrap();
+        assert!(r.verdict.accepted, "{:?}", r.verdict);
+        // Not a duplicate of its stored version; the only finding is that it selects no workload.
+        let rules: Vec<&str> = r.findings.iter().map(|d| d.rule.as_str()).collect();
+        assert_eq!(rules, ["NR104"], "{:?}", r.findings);
+    }
+
+    #[test]
+    fn set_rules_say_unverifiable_without_context() {
+        // Alone, the policy cannot be said to select nothing: the workloads were not read.
+        let req = json!({"uid": "u", "namespace": "shop", "object": bad_policy()});
+        let mut p = bad_policy();
+        p["spec"] = json!({"podSelector": {"matchLabels": {"app": "web"}}});
+        let req_ok = json!({"uid": "u", "namespace": "shop", "object": p});
+        let alone = review(&req_ok, &Settings::default(), vec![], Coverage::Object).unwrap();
+        let nr104: Vec<&ReportDiagnostic> = alone.findings.iter().filter(|d| d.rule == "NR104").collect();
+        assert_eq!(nr104.len(), 1, "{:?}", alone.findings);
+        assert_eq!(nr104[0].severity, Severity::Info);
+        assert!(nr104[0].message.starts_with("unverifiable: whether NetworkPolicy `shop/bad` selects any workload"), "{}", nr104[0].message);
+        assert!(alone.verdict.warnings.is_empty(), "{:?}", alone.verdict);
+        // Namespace context covering shop: a real finding (a warning).
+        let seen = review(&req_ok, &Settings::default(), vec![], Coverage::Namespace("shop".into())).unwrap();
+        assert!(seen.verdict.warnings.iter().any(|w| w.starts_with("NR104: NetworkPolicy `shop/bad` selects no workload")), "{:?}", seen.verdict);
+        // Context of another namespace does not cover shop.
+        let other = review(&req, &Settings::default(), vec![], Coverage::Namespace("billing".into())).unwrap();
+        assert!(other.findings.iter().any(|d| d.rule == "NR104" && d.severity == Severity::Info));
     }
 
     #[test]

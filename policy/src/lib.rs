@@ -7,6 +7,7 @@ pub mod abi;
 pub mod admission;
 pub mod model;
 pub mod netpol;
+pub mod profile;
 pub mod report;
 pub mod rules;
 pub mod source;
@@ -15,6 +16,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 pub use model::{LoadOptions, Workspace};
 pub use netpol::{Connectivity, Engine};
+pub use profile::Profile;
 pub use report::{Report, ReportDiagnostic, Severity};
 pub use source::{Limits, Source};
 
@@ -27,15 +29,27 @@ pub struct Options {
     pub skip: BTreeSet<String>,
     /// Severity per rule id, replacing the rule's default.
     pub severity: BTreeMap<String, Severity>,
+    /// Cluster facts; its rule settings apply under `skip` and `severity`.
+    pub profile: Profile,
 }
 
 impl Options {
-    /// Check that every rule id named in `skip` and `severity` exists (ids or names accepted;
-    /// names are turned into ids).
+    /// Check that every rule id named in `skip` and `severity` (and in the profile's rule
+    /// settings) exists, ids or names accepted; names are turned into ids. The profile's skips
+    /// are added; a severity given here wins over the profile's.
     pub fn resolve_rule_names(&mut self) -> Result<(), String> {
         let id = |r: &str| rules::find(r).map(|e| e.meta.id.to_string()).ok_or_else(|| format!("unknown rule {r:?} (see `netreach rules`)"));
-        self.skip = self.skip.iter().map(|r| id(r)).collect::<Result<_, _>>()?;
-        self.severity = self.severity.iter().map(|(r, s)| Ok((id(r)?, *s))).collect::<Result<_, String>>()?;
+        let from_profile = &self.profile.rules;
+        let mut skip: BTreeSet<String> = from_profile.skip.iter().map(|r| id(r)).collect::<Result<_, _>>()?;
+        let mut severity: BTreeMap<String, Severity> =
+            from_profile.severity.iter().map(|(r, s)| Ok((id(r)?, *s))).collect::<Result<_, String>>()?;
+        for r in &self.skip {
+            skip.insert(id(r)?);
+        }
+        for (r, s) in &self.severity {
+            severity.insert(id(r)?, *s);
+        }
+        (self.skip, self.severity) = (skip, severity);
         Ok(())
     }
 }
@@ -55,7 +69,7 @@ pub fn check_workspace(sources: &[Source], ws: &Workspace) -> Report {
 /// Check a loaded workspace, honouring the rule selection and severities of `options`.
 pub fn check_selected(sources: &[Source], ws: &Workspace, options: &Options) -> Report {
     let engine = Engine::new(ws);
-    let cx = rules::Context { ws, engine: &engine };
+    let cx = rules::Context { ws, engine: &engine, profile: &options.profile };
     let mut diagnostics = rules::run_all(&cx);
     diagnostics.retain(|d| !options.skip.contains(d.rule) && ws.reports_file(d.loc.file));
     for d in &mut diagnostics {
@@ -89,12 +103,19 @@ pub struct Request {
     /// Severity per rule id or name.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub severity: BTreeMap<String, Severity>,
+    /// The cluster profile (the defaults when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile: Option<Profile>,
 }
 
 impl Request {
     /// The options this request asks for; an unknown rule is an error.
     pub fn options(&self) -> Result<Options, String> {
         let mut o = Options { skip: self.skip.clone(), severity: self.severity.clone(), ..Options::default() };
+        if let Some(p) = &self.profile {
+            p.validate().map_err(|(_, e)| format!("invalid profile: {e}"))?;
+            o.profile = p.clone();
+        }
         if let Some(ns) = &self.default_namespace {
             o.load.default_namespace.clone_from(ns);
         }

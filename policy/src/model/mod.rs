@@ -36,11 +36,54 @@ pub struct LoadOptions {
     /// context. An object of the context with the reviewed identity is the stored version the
     /// review replaces, so it is left out; findings are reported for the reviewed object only.
     pub review: bool,
+    /// How much of the cluster the sources show.
+    pub coverage: Coverage,
 }
 
 impl Default for LoadOptions {
     fn default() -> Self {
-        Self { default_namespace: "default".into(), limits: Limits::default(), review: false }
+        Self { default_namespace: "default".into(), limits: Limits::default(), review: false, coverage: Coverage::Complete }
+    }
+}
+
+/// How much of the cluster the input shows. Rules that need other objects report
+/// "unverifiable" (info) where the input is blind, rather than a finding that only holds
+/// because objects are missing.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Coverage {
+    /// Everything that matters is in the input: a manifest set, or admission with cluster-wide
+    /// context.
+    #[default]
+    Complete,
+    /// Every Namespace, and the other objects of this namespace only (admission with
+    /// namespace context).
+    Namespace(String),
+    /// The reviewed object alone (admission without context).
+    Object,
+}
+
+impl Coverage {
+    /// Whether the workloads, policies and Services of namespace `ns` are all in the input.
+    pub fn sees_namespace(&self, ns: &str) -> bool {
+        match self {
+            Coverage::Complete => true,
+            Coverage::Namespace(n) => n == ns,
+            Coverage::Object => false,
+        }
+    }
+
+    /// Whether every Namespace object (and so every namespace's labels) is in the input.
+    pub fn sees_namespaces(&self) -> bool {
+        *self != Coverage::Object
+    }
+
+    /// What the input lacks, for "unverifiable" messages.
+    pub fn blind_spot(&self) -> &'static str {
+        match self {
+            Coverage::Complete => "nothing",
+            Coverage::Namespace(_) => "objects of other namespaces were not read",
+            Coverage::Object => "no cluster context was read",
+        }
     }
 }
 
@@ -224,12 +267,14 @@ pub struct Workspace {
     pub objects: usize,
     /// Admission review ([`LoadOptions::review`]): only the first source's findings are wanted.
     pub review: bool,
+    /// How much of the cluster the input shows ([`LoadOptions::coverage`]).
+    pub coverage: Coverage,
 }
 
 impl Workspace {
     /// Read every source.
     pub fn load(sources: &[Source], options: &LoadOptions) -> Self {
-        let mut ws = Workspace { review: options.review, ..Workspace::default() };
+        let mut ws = Workspace { review: options.review, coverage: options.coverage.clone(), ..Workspace::default() };
         let mut seen: Seen = HashMap::new();
         for (file, src) in sources.iter().enumerate() {
             ws.files.push(src.name.clone());

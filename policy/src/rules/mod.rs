@@ -7,7 +7,8 @@
 mod input;
 mod netpol;
 
-use crate::model::{ObjRef, ObjectId, Workspace};
+use crate::model::{Coverage, ObjRef, ObjectId, Workspace};
+use crate::profile::Profile;
 use crate::netpol::Engine;
 use crate::report::{Diagnostic, Loc, Severity};
 
@@ -63,12 +64,19 @@ pub struct Context<'a> {
     pub ws: &'a Workspace,
     /// The reachability engine over it.
     pub engine: &'a Engine<'a>,
+    /// Cluster facts.
+    pub profile: &'a Profile,
 }
 
 impl Context<'_> {
     /// Location of a field of an object.
     pub fn at(&self, obj: &ObjRef, field: &str) -> Loc {
         self.ws.loc(obj, field)
+    }
+
+    /// Whether the objects of namespace `ns` are all in the input (see [`Coverage`]).
+    pub fn sees_namespace(&self, ns: &str) -> bool {
+        self.ws.coverage.sees_namespace(ns)
     }
 }
 
@@ -102,6 +110,14 @@ impl Diagnostics {
         }
     }
 
+    /// Record that `meta` could not be checked on `object` because the input does not show
+    /// enough of the cluster: an info finding naming what is missing, instead of a guess.
+    pub fn unverifiable(&mut self, meta: &RuleMeta, object: Option<ObjectId>, loc: Loc, what: &str, coverage: &Coverage) {
+        let d = self.report(meta, object, loc, format!("unverifiable: {what}; {}", coverage.blind_spot()));
+        d.severity = Severity::Info;
+        d.help = Some("run the admission policy with cluster context (settings `context: cluster`), or check the manifest set with `netreach check`".into());
+    }
+
     /// The findings.
     pub fn into_vec(self) -> Vec<Diagnostic> {
         self.items
@@ -128,6 +144,10 @@ pub static ALL: &[RuleEntry] = &[
     entry::<input::DuplicateObject>(),
     entry::<input::NotAnObject>(),
     entry::<netpol::InvalidNetworkPolicy>(),
+    entry::<netpol::RulesOutsidePolicyTypes>(),
+    entry::<netpol::PolicySelectsNothing>(),
+    entry::<netpol::WorkloadNotIsolated>(),
+    entry::<netpol::NoDefaultDeny>(),
 ];
 
 /// Declare a rule: doc comments become its docs, the first line its title.

@@ -1,0 +1,107 @@
+use crate::report::Severity;
+use crate::rules::{declare_rule, Context, Diagnostics, Rule, RuleCheck};
+
+declare_rule! {
+    /// Policy selects no workload
+    ///
+    /// ## What it does
+    /// Finds a NetworkPolicy whose `spec.podSelector` matches the labels of no Pod and no pod
+    /// template (Deployment, StatefulSet, DaemonSet, ReplicaSet, ReplicationController, Job,
+    /// CronJob) in the policy's namespace.
+    ///
+    /// ## Why is this bad?
+    /// Policies are a union: a policy that selects nothing isolates nothing and allows nothing.
+    /// The usual cause is an overlay or a copied policy whose labels drifted from the workload's
+    /// (`app: api` against `app.kubernetes.io/name: api`), so the allowance it was written for
+    /// does not exist.
+    ///
+    /// ## Example
+    /// ```yaml,expect_diagnostic
+    /// apiVersion: networking.k8s.io/v1
+    /// kind: NetworkPolicy
+    /// metadata: {name: api-db, namespace: shop}
+    /// spec:
+    ///   podSelector: {matchLabels: {app: api}}
+    ///   policyTypes: [Egress]
+    ///   egress: [{ports: [{port: 5432}]}]
+    /// ---
+    /// apiVersion: apps/v1
+    /// kind: Deployment
+    /// metadata: {name: api, namespace: shop}
+    /// spec:
+    ///   selector: {matchLabels: {app.kubernetes.io/name: api}}
+    ///   template:
+    ///     metadata: {labels: {app.kubernetes.io/name: api}}
+    ///     spec: {containers: [{name: api, image: shop/api}]}
+    /// ```
+    /// Use instead:
+    /// ```yaml
+    /// apiVersion: networking.k8s.io/v1
+    /// kind: NetworkPolicy
+    /// metadata: {name: api-db, namespace: shop}
+    /// spec:
+    ///   podSelector: {matchLabels: {app.kubernetes.io/name: api}}
+    ///   policyTypes: [Egress]
+    ///   egress: [{ports: [{port: 5432}]}]
+    /// ---
+    /// apiVersion: apps/v1
+    /// kind: Deployment
+    /// metadata: {name: api, namespace: shop}
+    /// spec:
+    ///   selector: {matchLabels: {app.kubernetes.io/name: api}}
+    ///   template:
+    ///     metadata: {labels: {app.kubernetes.io/name: api}}
+    ///     spec: {containers: [{name: api, image: shop/api}]}
+    /// ```
+    pub PolicySelectsNothing {
+        id: "NR104", name: "policy-selects-nothing", severity: Severity::Warning, tags: &["iso27001:A.13.1.3"],
+    }
+}
+
+impl RuleCheck for PolicySelectsNothing {
+    fn check(cx: &Context<'_>, out: &mut Diagnostics) {
+        for p in cx.ws.policies.iter().filter(|p| cx.ws.reported(&p.obj)) {
+            // An invalid selector is NR101's finding.
+            if p.pod_selector.invalid.is_some() {
+                continue;
+            }
+            let loc = cx.at(&p.obj, "spec.podSelector");
+            if !cx.sees_namespace(&p.namespace) {
+                let what = format!("whether NetworkPolicy `{}` selects any workload", p.qualified_name());
+                out.unverifiable(&<Self as Rule>::META, Some(p.id.clone()), loc, &what, &cx.ws.coverage);
+                continue;
+            }
+            let in_namespace: Vec<_> = cx.ws.workloads.iter().filter(|w| w.namespace == p.namespace).collect();
+            if in_namespace.iter().any(|w| p.pod_selector.matches(&w.labels)) {
+                continue;
+            }
+            let d = out.report(
+                &<Self as Rule>::META,
+                Some(p.id.clone()),
+                loc,
+                format!(
+                    "NetworkPolicy `{}` selects no workload: no pod in namespace `{}` has labels matching `spec.podSelector` {}",
+                    p.qualified_name(),
+                    p.namespace,
+                    p.pod_selector
+                ),
+            );
+            d.explanation = match in_namespace.len() {
+                0 => vec![format!("the input has no Pod or pod template in namespace `{}`", p.namespace)],
+                n => {
+                    let mut shown: Vec<String> = in_namespace.iter().take(5).map(|w| format!("{} {}", w.display(), labels(&w.labels))).collect();
+                    if n > 5 {
+                        shown.push(format!("and {} more", n - 5));
+                    }
+                    vec![format!("workloads in `{}` and their pod labels: {}", p.namespace, shown.join("; "))]
+                }
+            };
+            d.help = Some("make `spec.podSelector` match the pod template labels of the workloads this policy is for".into());
+        }
+    }
+}
+
+fn labels(l: &crate::model::Labels) -> String {
+    let pairs: Vec<String> = l.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    format!("{{{}}}", pairs.join(", "))
+}

@@ -1,0 +1,103 @@
+use crate::model::PolicyTypes;
+use crate::netpol::Direction;
+use crate::report::{Fix, Severity};
+use crate::rules::{declare_rule, Context, Diagnostics, Rule, RuleCheck};
+
+declare_rule! {
+    /// Rules ignored because `policyTypes` omits their direction
+    ///
+    /// ## What it does
+    /// Finds a NetworkPolicy whose `spec.policyTypes` is written and lacks `Egress` while
+    /// `spec.egress` has rules (or lacks `Ingress` while `spec.ingress` has rules).
+    ///
+    /// ## Why is this bad?
+    /// Kubernetes only reads the rules of the directions listed in `policyTypes`. The rules of
+    /// the other direction are dead: they allow nothing, and the policy does not isolate the
+    /// pods in that direction either. This often happens when an overlay adds egress rules to a
+    /// base policy that was written as ingress-only.
+    ///
+    /// ## Example
+    /// ```yaml,expect_diagnostic
+    /// apiVersion: networking.k8s.io/v1
+    /// kind: NetworkPolicy
+    /// metadata: {name: api, namespace: shop}
+    /// spec:
+    ///   podSelector: {matchLabels: {app: api}}
+    ///   policyTypes: [Ingress]
+    ///   egress:
+    ///   - ports: [{port: 5432}]
+    /// ```
+    /// Use instead:
+    /// ```yaml
+    /// apiVersion: networking.k8s.io/v1
+    /// kind: NetworkPolicy
+    /// metadata: {name: api, namespace: shop}
+    /// spec:
+    ///   podSelector: {matchLabels: {app: api}}
+    ///   policyTypes: [Ingress, Egress]
+    ///   egress:
+    ///   - ports: [{port: 5432}]
+    /// ```
+    pub RulesOutsidePolicyTypes {
+        id: "NR102", name: "rules-outside-policy-types", severity: Severity::Error, tags: &["iso27001:A.13.1.3"],
+    }
+}
+
+impl RuleCheck for RulesOutsidePolicyTypes {
+    fn check(cx: &Context<'_>, out: &mut Diagnostics) {
+        for p in cx.ws.policies.iter().filter(|p| cx.ws.reported(&p.obj) && p.policy_types.explicit) {
+            for dir in [Direction::Ingress, Direction::Egress] {
+                let (listed, rules, field) = match dir {
+                    Direction::Ingress => (p.policy_types.ingress, &p.ingress, "spec.ingress"),
+                    Direction::Egress => (p.policy_types.egress, &p.egress, "spec.egress"),
+                };
+                if listed || rules.is_empty() {
+                    continue;
+                }
+                let name = dir.as_str();
+                let lower = name.to_lowercase();
+                let d = out.report(
+                    &<Self as Rule>::META,
+                    Some(p.id.clone()),
+                    cx.ws.key_loc(&p.obj, field),
+                    format!(
+                        "NetworkPolicy `{}` has {} {} rule(s) in `{field}`, but `spec.policyTypes` omits {name}, so they are ignored",
+                        p.qualified_name(),
+                        rules.len(),
+                        lower
+                    ),
+                );
+                d.explanation = vec![format!(
+                    "`spec.policyTypes` is [{}]: this policy neither isolates the selected pods for {} nor allows any {} traffic",
+                    written_types(&p.policy_types).join(", "),
+                    lower,
+                    lower
+                )];
+                d.help = Some(format!("add `{name}` to `spec.policyTypes` if the rules are meant, or remove `{field}`"));
+                let mut with = p.policy_types;
+                match dir {
+                    Direction::Ingress => with.ingress = true,
+                    Direction::Egress => with.egress = true,
+                }
+                let types = written_types(&with);
+                d.fix = Some(Fix {
+                    description: format!("list {name} in spec.policyTypes"),
+                    patch: format!("spec:\n  policyTypes: [{}]", types.join(", ")),
+                    target: p.id.clone(),
+                });
+            }
+        }
+    }
+}
+
+/// The valid `policyTypes` entries, in canonical order.
+fn written_types(t: &PolicyTypes) -> Vec<String> {
+    let mut v = Vec::new();
+    if t.ingress {
+        v.push("Ingress".to_string());
+    }
+    if t.egress {
+        v.push("Egress".to_string());
+    }
+    v
+}

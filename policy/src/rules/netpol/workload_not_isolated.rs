@@ -1,0 +1,107 @@
+use crate::model::ObjectId;
+use crate::netpol::Direction;
+use crate::report::{Fix, Severity};
+use crate::rules::{declare_rule, Context, Diagnostics, Rule, RuleCheck};
+
+declare_rule! {
+    /// Workload not isolated by any NetworkPolicy
+    ///
+    /// ## What it does
+    /// Finds a workload (Pod or pod template) that no NetworkPolicy with `Ingress` in its
+    /// effective `policyTypes` selects (warning), or none with `Egress` (info). Namespaces listed
+    /// in the profile's `unsegregatedNamespaces` (default `kube-system`, `kube-public`,
+    /// `kube-node-lease`) and `hostNetwork` pods, which NetworkPolicy does not govern, are left
+    /// out.
+    ///
+    /// ## Why is this bad?
+    /// A pod that no policy selects for a direction accepts (or sends) any traffic in that
+    /// direction, from any namespace. Segregation requirements (ISO 27001 A.13.1.3, CIS
+    /// Kubernetes 5.3.2) ask for every workload to be isolated, typically by a namespace
+    /// default-deny plus explicit allowances.
+    ///
+    /// ## Example
+    /// ```yaml,expect_diagnostic
+    /// apiVersion: networking.k8s.io/v1
+    /// kind: NetworkPolicy
+    /// metadata: {name: default-deny-egress, namespace: shop}
+    /// spec:
+    ///   podSelector: {}
+    ///   policyTypes: [Egress]
+    /// ---
+    /// apiVersion: v1
+    /// kind: Pod
+    /// metadata: {name: web, namespace: shop}
+    /// spec: {containers: [{name: web, image: shop/web}]}
+    /// ```
+    /// Use instead:
+    /// ```yaml
+    /// apiVersion: networking.k8s.io/v1
+    /// kind: NetworkPolicy
+    /// metadata: {name: default-deny, namespace: shop}
+    /// spec:
+    ///   podSelector: {}
+    ///   policyTypes: [Ingress, Egress]
+    /// ---
+    /// apiVersion: v1
+    /// kind: Pod
+    /// metadata: {name: web, namespace: shop}
+    /// spec: {containers: [{name: web, image: shop/web}]}
+    /// ```
+    pub WorkloadNotIsolated {
+        id: "NR115", name: "workload-not-isolated", severity: Severity::Warning,
+        tags: &["iso27001:A.13.1.3", "cis-k8s:5.3.2"],
+    }
+}
+
+impl RuleCheck for WorkloadNotIsolated {
+    fn check(cx: &Context<'_>, out: &mut Diagnostics) {
+        for (i, w) in cx.ws.workloads.iter().enumerate() {
+            if !cx.ws.reported(&w.obj) || w.host_network() || cx.profile.unsegregated_namespaces.contains(&w.namespace) {
+                continue;
+            }
+            let loc = cx.at(&w.obj, "metadata.name");
+            if !cx.sees_namespace(&w.namespace) {
+                let what = format!("whether a NetworkPolicy isolates `{}`", w.display());
+                out.unverifiable(&<Self as Rule>::META, Some(w.id.clone()), loc, &what, &cx.ws.coverage);
+                continue;
+            }
+            for dir in [Direction::Ingress, Direction::Egress] {
+                if cx.engine.is_isolated(i, dir) {
+                    continue;
+                }
+                let lower = dir.as_str().to_lowercase();
+                let d = out.report(
+                    &<Self as Rule>::META,
+                    Some(w.id.clone()),
+                    loc.clone(),
+                    format!("`{}` is not isolated for {lower}: no NetworkPolicy with {} selects it", w.display(), dir.as_str()),
+                );
+                if dir == Direction::Egress {
+                    d.severity = Severity::Info;
+                }
+                d.explanation = vec![format!(
+                    "without a selecting policy whose policyTypes include {}, every {lower} connection of its pods is allowed",
+                    dir.as_str()
+                )];
+                d.help = Some(format!(
+                    "add a default-deny {lower} policy to namespace `{}` and allow what the workload needs",
+                    w.namespace
+                ));
+                d.fix = Some(Fix {
+                    description: format!("add a default-deny {lower} NetworkPolicy to namespace {}", w.namespace),
+                    patch: format!(
+                        "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: default-deny-{lower}\n  namespace: {}\nspec:\n  podSelector: {{}}\n  policyTypes: [{}]",
+                        w.namespace,
+                        dir.as_str()
+                    ),
+                    target: ObjectId {
+                        api_version: "networking.k8s.io/v1".into(),
+                        kind: "NetworkPolicy".into(),
+                        name: format!("default-deny-{lower}"),
+                        namespace: Some(w.namespace.clone()),
+                    },
+                });
+            }
+        }
+    }
+}
