@@ -107,6 +107,9 @@ fn profile_sets_scope_and_rule_settings() {
     let (code, out, err) = netreach(&["check", "--profile", profile.to_str().unwrap(), case], None);
     assert_eq!(code, 1, "NR115 raised to error by the profile: {out}{err}");
     assert!(out.contains("error[NR115]") && !out.contains("jobs/worker") && !out.contains("NR116"), "{out}");
+    // The profile reaches the wasm module too: the same report.
+    let (_, wasm_out, _) = netreach(&["check", "--engine", "wasm", "--profile", profile.to_str().unwrap(), case], None);
+    assert_eq!(wasm_out, out);
     // A flag adds to the profile's settings.
     let (code, out, _) = netreach(&["check", "--profile", profile.to_str().unwrap(), "--severity", "NR115=warning", case], None);
     assert_eq!(code, 0, "{out}");

@@ -319,17 +319,15 @@ pub fn kubewarden_operation(op: &[u8], msg: &[u8], host: &mut dyn HostCalls) -> 
             let payload: Value = parse(msg, "validation request")?;
             let request = payload.get("request").ok_or("validation request has no `request`")?;
             let settings = Settings::from_value(payload.get("settings").unwrap_or(&Value::Null))?;
-            let namespace = review_namespace(request);
             let (context, notes) = match reviewed_object(request) {
-                Some(_) => read_cluster(settings.context, namespace.as_deref(), host),
+                Some(_) => read_cluster(settings.context, review_namespace(request).as_deref(), host),
                 None => (Vec::new(), Vec::new()),
             };
-            let coverage = match (settings.context, namespace) {
-                _ if !notes.is_empty() => Coverage::Object,
-                (ContextScope::Cluster, _) => Coverage::Complete,
-                (ContextScope::Namespace, Some(ns)) => Coverage::Namespace(ns),
-                (ContextScope::Namespace, None) => Coverage::Complete,
-                (ContextScope::None, _) => Coverage::Object,
+            // Nothing read, or some kind missing: the object is judged alone.
+            let coverage = if settings.context == ContextScope::None || !notes.is_empty() {
+                Coverage::Object
+            } else {
+                handed_in_coverage(&settings, request)
             };
             let mut review = review(request, &settings, context, coverage)?;
             review.verdict.warnings.extend(notes);
@@ -351,10 +349,10 @@ fn to_json<T: serde::Serialize>(v: &T) -> Result<Vec<u8>, String> {
     serde_json::to_value(v).and_then(|v| serde_json::to_vec(&v)).map_err(|e| e.to_string())
 }
 
-/// How much of the cluster context objects a host handed in (Gatekeeper's inventory, `netreach
-/// admit --context`) cover: the reviewed namespace with settings `context: namespace`, else all
-/// of it (a host that hands in context means it; which kinds Gatekeeper syncs is its own
-/// configuration).
+/// How much of the cluster the context objects of a review cover (Kubewarden's reads,
+/// Gatekeeper's inventory, `netreach admit --context`): the reviewed namespace with settings
+/// `context: namespace`, else all of it (a host that hands in context means it; which kinds
+/// Gatekeeper syncs is its own configuration).
 pub fn handed_in_coverage(settings: &Settings, request: &Value) -> Coverage {
     match settings.context {
         ContextScope::Namespace => review_namespace(request).map_or(Coverage::Complete, Coverage::Namespace),

@@ -72,11 +72,6 @@ impl Coverage {
         }
     }
 
-    /// Whether every Namespace object (and so every namespace's labels) is in the input.
-    pub fn sees_namespaces(&self) -> bool {
-        *self != Coverage::Object
-    }
-
     /// What the input lacks, for "unverifiable" messages.
     pub fn blind_spot(&self) -> &'static str {
         match self {

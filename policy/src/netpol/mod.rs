@@ -34,6 +34,15 @@ impl Direction {
             Direction::Egress => "Egress",
         }
     }
+
+    /// Whether `p` isolates this direction (effective policyTypes), and its rules for it as
+    /// written (kept even when the direction is not isolated).
+    pub fn of(self, p: &NetworkPolicy) -> (bool, &[Rule]) {
+        match self {
+            Direction::Ingress => (p.policy_types.ingress, &p.ingress),
+            Direction::Egress => (p.policy_types.egress, &p.egress),
+        }
+    }
 }
 
 /// A fixed-size set of workload indices.

@@ -1,6 +1,7 @@
 use crate::model::{NetworkPolicy, ObjRef, ObjectId};
 use crate::netpol::Direction;
-use crate::report::{Fix, Severity};
+use crate::report::Severity;
+use super::default_deny_fix;
 use crate::rules::{declare_rule, Context, Diagnostics, Rule, RuleCheck};
 
 declare_rule! {
@@ -93,29 +94,13 @@ impl RuleCheck for NoDefaultDeny {
             )];
             d.help = Some(format!("add a default-deny policy to `{}`, then allow what each workload needs (DNS first)", ns.name));
             let name = if missing.len() == 2 { "default-deny".to_string() } else { format!("default-deny-{lower}") };
-            d.fix = Some(Fix {
-                description: format!("add a default-deny NetworkPolicy to namespace {}", ns.name),
-                patch: format!(
-                    "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: {name}\n  namespace: {}\nspec:\n  podSelector: {{}}\n  policyTypes: [{}]",
-                    ns.name,
-                    names.join(", ")
-                ),
-                target: ObjectId {
-                    api_version: "networking.k8s.io/v1".into(),
-                    kind: "NetworkPolicy".into(),
-                    name,
-                    namespace: Some(ns.name.clone()),
-                },
-            });
+            d.fix = Some(default_deny_fix(format!("add a default-deny NetworkPolicy to namespace {}", ns.name), &ns.name, &name, &names));
         }
     }
 }
 
 /// Whether `p` is a default-deny for `dir`: selects every pod, isolates `dir`, allows nothing in it.
 fn denies_all(p: &NetworkPolicy, dir: Direction) -> bool {
-    let (isolates, rules) = match dir {
-        Direction::Ingress => (p.policy_types.ingress, &p.ingress),
-        Direction::Egress => (p.policy_types.egress, &p.egress),
-    };
+    let (isolates, rules) = dir.of(p);
     p.pod_selector.is_everything() && isolates && rules.is_empty()
 }

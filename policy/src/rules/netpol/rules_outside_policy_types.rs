@@ -47,19 +47,17 @@ impl RuleCheck for RulesOutsidePolicyTypes {
     fn check(cx: &Context<'_>, out: &mut Diagnostics) {
         for p in cx.ws.policies.iter().filter(|p| cx.ws.reported(&p.obj) && p.policy_types.explicit) {
             for dir in [Direction::Ingress, Direction::Egress] {
-                let (listed, rules, field) = match dir {
-                    Direction::Ingress => (p.policy_types.ingress, &p.ingress, "spec.ingress"),
-                    Direction::Egress => (p.policy_types.egress, &p.egress, "spec.egress"),
-                };
+                let (listed, rules) = dir.of(p);
                 if listed || rules.is_empty() {
                     continue;
                 }
                 let name = dir.as_str();
                 let lower = name.to_lowercase();
+                let field = format!("spec.{lower}");
                 let d = out.report(
                     &<Self as Rule>::META,
                     Some(p.id.clone()),
-                    cx.ws.key_loc(&p.obj, field),
+                    cx.ws.key_loc(&p.obj, &field),
                     format!(
                         "NetworkPolicy `{}` has {} {} rule(s) in `{field}`, but `spec.policyTypes` omits {name}, so they are ignored",
                         p.qualified_name(),

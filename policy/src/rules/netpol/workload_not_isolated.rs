@@ -1,6 +1,6 @@
-use crate::model::ObjectId;
 use crate::netpol::Direction;
-use crate::report::{Fix, Severity};
+use crate::report::Severity;
+use super::default_deny_fix;
 use crate::rules::{declare_rule, Context, Diagnostics, Rule, RuleCheck};
 
 declare_rule! {
@@ -87,20 +87,12 @@ impl RuleCheck for WorkloadNotIsolated {
                     "add a default-deny {lower} policy to namespace `{}` and allow what the workload needs",
                     w.namespace
                 ));
-                d.fix = Some(Fix {
-                    description: format!("add a default-deny {lower} NetworkPolicy to namespace {}", w.namespace),
-                    patch: format!(
-                        "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: default-deny-{lower}\n  namespace: {}\nspec:\n  podSelector: {{}}\n  policyTypes: [{}]",
-                        w.namespace,
-                        dir.as_str()
-                    ),
-                    target: ObjectId {
-                        api_version: "networking.k8s.io/v1".into(),
-                        kind: "NetworkPolicy".into(),
-                        name: format!("default-deny-{lower}"),
-                        namespace: Some(w.namespace.clone()),
-                    },
-                });
+                d.fix = Some(default_deny_fix(
+                    format!("add a default-deny {lower} NetworkPolicy to namespace {}", w.namespace),
+                    &w.namespace,
+                    &format!("default-deny-{lower}"),
+                    &[dir.as_str()],
+                ));
             }
         }
     }
