@@ -25,7 +25,12 @@ fn netreach(args: &[&str], stdin: Option<&str>) -> (i32, String, String) {
 
 #[test]
 fn check_exit_codes() {
+    // The bundled example carries one error on purpose: the Distributed Issuer's vendor policy
+    // allows 443 and no DNS.
     let (code, out, _) = netreach(&["check", "examples/platform"], None);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("1 error(s)") && out.contains("error[NR201]") && out.contains("venafi/distributed-issuer"), "{out}");
+    let (code, out, _) = netreach(&["check", "--skip", "NR201", "examples/platform"], None);
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("0 error(s)"), "{out}");
     let (code, out, _) = netreach(&["check", "tests/corpus/netpol/invalid-network-policy/fail-ports"], None);
@@ -113,6 +118,7 @@ fn profile_sets_scope_and_rule_settings() {
     // A flag adds to the profile's settings.
     let (code, out, _) = netreach(&["check", "--profile", profile.to_str().unwrap(), "--severity", "NR115=warning", case], None);
     assert_eq!(code, 0, "{out}");
+    assert!(out.contains("warning[NR115]"), "{out}");
 
     std::fs::write(&profile, "apiVersion: netreach.dev/v1alpha1\nkind: ClusterProfile\ndns: {serviceIP: nope}\n").unwrap();
     let (code, _, err) = netreach(&["check", "--profile", profile.to_str().unwrap(), case], None);

@@ -11,21 +11,22 @@ use std::path::{Path, PathBuf};
 
 use netreach_host_harness::inputs::read_sources;
 use netreach_host_harness::wasm::{HostError, Limits, WasmHost};
-use netreach_policy::{check_json, Request, Source};
+use netreach_policy::{check_json, Profile, Request, Source};
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
-/// Every input set: (label, sources).
-fn inputs() -> Vec<(String, Vec<Source>)> {
+/// Every input set: (label, sources, profile).
+fn inputs() -> Vec<(String, Vec<Source>, Option<Profile>)> {
     let mut out = Vec::new();
     let mut case_dirs = Vec::new();
     collect_cases(&root().join("tests/corpus"), &mut case_dirs);
     case_dirs.sort();
     for dir in case_dirs {
         let text = fs::read_to_string(dir.join("input.yaml")).unwrap();
-        out.push((dir.display().to_string(), vec![Source::new("input.yaml", text)]));
+        let profile = fs::read_to_string(dir.join("profile.yaml")).ok().map(|p| Profile::from_text(&p).unwrap());
+        out.push((dir.display().to_string(), vec![Source::new("input.yaml", text)], profile));
     }
     let suite = root().join("../shared/peer-suites/netpol-analyzer");
     let index = fs::read_to_string(suite.join("index.tsv")).expect("peer suite beside the repo");
@@ -33,10 +34,10 @@ fn inputs() -> Vec<(String, Vec<Source>)> {
     for dir in dirs {
         let path = suite.join("tests").join(&dir);
         let sources = read_sources(&[path.display().to_string()]).unwrap();
-        out.push((format!("peer-suite {dir}"), sources));
+        out.push((format!("peer-suite {dir}"), sources, None));
     }
     let example = read_sources(&[root().join("examples/platform").display().to_string()]).unwrap();
-    out.push(("examples/platform".into(), example));
+    out.push(("examples/platform".into(), example, None));
     out
 }
 
@@ -61,9 +62,9 @@ fn native_and_wasm_reports_are_byte_identical() {
     let inputs = inputs();
     let mut differing = Vec::new();
     let mut corpus = 0;
-    for (label, sources) in &inputs {
+    for (label, sources, profile) in &inputs {
         corpus += usize::from(!label.starts_with("peer-suite"));
-        let req = request(sources.clone(), None);
+        let req = serde_json::to_vec(&Request { sources: sources.clone(), profile: profile.clone(), ..Request::default() }).unwrap();
         let native = check_json(&req);
         let wasm = host.check_json(&req).unwrap_or_else(|e| panic!("{label}: {e}"));
         if native != wasm {

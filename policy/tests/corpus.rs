@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use netreach_policy::model::Protocol;
 use netreach_policy::netpol::Endpoint;
-use netreach_policy::{check_text, Connectivity, Engine, LoadOptions, Options, Source, Workspace};
+use netreach_policy::{check_text, Connectivity, Engine, LoadOptions, Options, Profile, Source, Workspace};
 
 fn corpus() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/corpus")
@@ -42,10 +42,20 @@ fn endpoint(ws: &Workspace, s: &str) -> Endpoint {
     }
 }
 
+/// The options of a case: a `profile.yaml` beside the input is the cluster profile, as
+/// `--profile` would give it.
+fn options(case: &Path) -> Options {
+    let mut options = Options::default();
+    if let Ok(p) = fs::read_to_string(case.join("profile.yaml")) {
+        options.profile = Profile::from_text(&p).unwrap_or_else(|e| panic!("{}: profile.yaml: {e}", case.display()));
+    }
+    options
+}
+
 fn render(case: &Path) -> String {
     let text = fs::read_to_string(case.join("input.yaml")).unwrap_or_default();
     let sources = vec![Source::new("input.yaml", text)];
-    let mut out = check_text(&sources, &Options::default());
+    let mut out = check_text(&sources, &options(case));
     let engine_case = case.strip_prefix(corpus()).is_ok_and(|p| p.starts_with("engine"));
     let queries = fs::read_to_string(case.join("queries.txt")).unwrap_or_default();
     if engine_case || !queries.is_empty() {
@@ -101,7 +111,7 @@ fn fail_cases_report_and_pass_cases_do_not() {
         let Some(rule_dir) = case.parent().and_then(|p| p.file_name()).and_then(|n| n.to_str()) else { continue };
         let Some(rule) = netreach_policy::rules::find(rule_dir) else { continue };
         let text = fs::read_to_string(case.join("input.yaml")).unwrap_or_default();
-        let report = netreach_policy::check(&[Source::new("input.yaml", text)], &Options::default());
+        let report = netreach_policy::check(&[Source::new("input.yaml", text)], &options(&case));
         let hits = report.diagnostics.iter().filter(|d| d.rule == rule.meta.id).count();
         if name.starts_with("fail-") {
             assert!(hits > 0, "{}: expected a {} finding", case.display(), rule.meta.id);

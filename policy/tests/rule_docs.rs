@@ -8,7 +8,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use netreach_policy::rules::{RuleEntry, ALL};
-use netreach_policy::{check, check_text, Options, Severity, Source};
+use netreach_policy::{check, check_text, Options, Profile, Severity, Source};
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
@@ -34,6 +34,21 @@ fn examples(docs: &str) -> Vec<(bool, String)> {
     out
 }
 
+/// The sources and options of an example: a `kind: ClusterProfile` document in it is the
+/// profile (as `--profile` would give it), the rest is the input.
+fn example_input(yaml: &str) -> (Vec<Source>, Options) {
+    let mut options = Options::default();
+    let mut docs = Vec::new();
+    for doc in yaml.split("\n---\n") {
+        if doc.lines().any(|l| l.trim() == "kind: ClusterProfile") {
+            options.profile = Profile::from_text(doc).unwrap_or_else(|e| panic!("example profile: {e}"));
+        } else {
+            docs.push(doc);
+        }
+    }
+    (vec![Source::new("example.yaml", docs.join("\n---\n"))], options)
+}
+
 #[test]
 fn doc_examples_behave() {
     for r in ALL {
@@ -41,7 +56,8 @@ fn doc_examples_behave() {
         assert!(ex.iter().any(|e| e.0), "{}: no failing example", r.meta.id);
         assert!(ex.iter().any(|e| !e.0), "{}: no passing example", r.meta.id);
         for (expect, yaml) in ex {
-            let report = check(&[Source::new("example.yaml", yaml.clone())], &Options::default());
+            let (sources, options) = example_input(&yaml);
+            let report = check(&sources, &options);
             let hits: Vec<_> = report.diagnostics.iter().filter(|d| d.rule == r.meta.id).collect();
             if expect {
                 assert_eq!(hits.len(), 1, "{}: failing example should give exactly one finding:\n{yaml}\n{hits:#?}", r.meta.id);
@@ -64,7 +80,7 @@ fn ids_names_and_docs_are_well_formed() {
         assert!(names.insert(m.name), "duplicate name {}", m.name);
         let digits = m.id.strip_prefix("NR").unwrap_or("");
         assert!(digits.len() == 3 && digits.chars().all(|c| c.is_ascii_digit()), "bad id {}", m.id);
-        assert!(m.name.chars().all(|c| c.is_ascii_lowercase() || c == '-'), "bad name {}", m.name);
+        assert!(m.name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'), "bad name {}", m.name);
         assert!(!m.title.is_empty() && !m.title.ends_with('.'), "{}: title must be one line without a period", m.id);
         for section in ["## What it does", "## Why is this bad?", "## Example", "Use instead:"] {
             assert!(m.docs.contains(section), "{}: docs lack {section:?}", m.id);
@@ -126,7 +142,8 @@ fn page(r: &RuleEntry) -> String {
     s.push_str(body.trim_end());
     if let Some((_, yaml)) = examples(m.docs).into_iter().find(|e| e.0) {
         s.push_str("\n\n## Diagnostic for the example\n```text\n");
-        s.push_str(&check_text(&[Source::new("example.yaml", yaml)], &Options::default()));
+        let (sources, options) = example_input(&yaml);
+        s.push_str(&check_text(&sources, &options));
         s.push_str("```\n");
     }
     s

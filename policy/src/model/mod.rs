@@ -2,6 +2,8 @@
 //! Services and NetworkPolicies. One bad document or object never sinks the others.
 
 mod network_policy;
+pub mod proxy;
+mod requirement;
 mod selector;
 
 use std::collections::{BTreeMap, HashMap};
@@ -9,7 +11,8 @@ use std::fmt;
 use std::net::IpAddr;
 
 use k8s_openapi::api::core::v1::{PodSpec, ServiceSpec};
-use k8s_openapi::api::networking::v1::NetworkPolicySpec;
+use k8s_openapi::api::networking::v1::{IngressSpec, NetworkPolicySpec};
+use k8s_openapi::api::rbac::v1::Subject;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -17,6 +20,7 @@ use serde_json::Value;
 pub use network_policy::{
     parse_cidr, NamespaceScope, NetworkPolicy, Peer, PeerKind, PolicyTypes, PortMatch, PortSel, Protocol, Rule,
 };
+pub use requirement::{parse_requirements, Need, NeedTarget, Requirements, REQUIREMENTS_KIND, EGRESS_ANNOTATION};
 pub use selector::{Labels, Requirement, Selector};
 
 use crate::report::Loc;
@@ -185,6 +189,15 @@ impl Workload {
         self.spec.host_network.unwrap_or(false)
     }
 
+    /// Path of a pod-template field relative to the object, e.g. `spec.template.metadata.labels`.
+    pub fn template_field(&self, field: &str) -> String {
+        match (self.template.is_empty(), field.is_empty()) {
+            (true, _) => field.to_string(),
+            (false, true) => self.template.clone(),
+            (false, false) => format!("{}.{field}", self.template),
+        }
+    }
+
     /// Path of a pod-template field inside the document, e.g. `spec.template.metadata.labels`.
     pub fn template_path(&self, field: &str) -> String {
         let rel = match (self.template.is_empty(), field.is_empty()) {
@@ -207,6 +220,117 @@ pub struct Service {
     pub namespace: String,
     /// Spec as written.
     pub spec: ServiceSpec,
+}
+
+/// An Ingress (kept for the rules that follow traffic from the ingress controller).
+#[derive(Debug, Clone)]
+pub struct Ingress {
+    /// Identity.
+    pub id: ObjectId,
+    /// Where.
+    pub obj: ObjRef,
+    /// Namespace.
+    pub namespace: String,
+    /// Annotations (cert-manager's ingress-shim reads its issuer from them).
+    pub annotations: BTreeMap<String, String>,
+    /// Spec as written.
+    pub spec: IngressSpec,
+}
+
+/// A RoleBinding or ClusterRoleBinding: only who it binds matters here (API clients).
+#[derive(Debug, Clone)]
+pub struct Binding {
+    /// Identity.
+    pub id: ObjectId,
+    /// Where.
+    pub obj: ObjRef,
+    /// Namespace of a RoleBinding; `None` for a ClusterRoleBinding.
+    pub namespace: Option<String>,
+    /// `subjects`.
+    pub subjects: Vec<Subject>,
+}
+
+/// A cert-manager Issuer or ClusterIssuer, as far as reachability needs it.
+#[derive(Debug, Clone)]
+pub struct Issuer {
+    /// Identity.
+    pub id: ObjectId,
+    /// Where.
+    pub obj: ObjRef,
+    /// Namespace of an Issuer; `None` for a ClusterIssuer.
+    pub namespace: Option<String>,
+    /// The ACME solvers, when it is an ACME issuer.
+    pub acme: Option<Acme>,
+}
+
+/// The ACME part of an issuer.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+pub struct Acme {
+    /// Directory URL.
+    #[serde(default)]
+    pub server: String,
+    /// Challenge solvers.
+    #[serde(default)]
+    pub solvers: Vec<AcmeSolver>,
+}
+
+/// One ACME solver: which challenge type it answers (the details belong to the edge rules).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+pub struct AcmeSolver {
+    /// Set for an HTTP-01 solver.
+    #[serde(default)]
+    pub http01: Option<Value>,
+    /// Set for a DNS-01 solver.
+    #[serde(default)]
+    pub dns01: Option<Value>,
+}
+
+/// A cert-manager Certificate, as far as reachability needs it.
+#[derive(Debug, Clone)]
+pub struct Certificate {
+    /// Identity.
+    pub id: ObjectId,
+    /// Where.
+    pub obj: ObjRef,
+    /// Namespace.
+    pub namespace: String,
+    /// `spec.issuerRef`.
+    pub issuer: IssuerRef,
+}
+
+/// A reference to an Issuer or ClusterIssuer.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+pub struct IssuerRef {
+    /// Issuer name.
+    #[serde(default)]
+    pub name: String,
+    /// `Issuer` (default) or `ClusterIssuer`.
+    #[serde(default)]
+    pub kind: Option<String>,
+    /// API group (cert-manager.io by default).
+    #[serde(default)]
+    pub group: Option<String>,
+}
+
+impl IssuerRef {
+    /// Whether this names a ClusterIssuer.
+    pub fn is_cluster(&self) -> bool {
+        self.kind.as_deref() == Some("ClusterIssuer")
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct IssuerSpec {
+    #[serde(default)]
+    acme: Option<Acme>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct CertificateSpec {
+    #[serde(default)]
+    issuer_ref: IssuerRef,
 }
 
 /// A problem with the input itself (not a rule finding).
@@ -254,6 +378,16 @@ pub struct Workspace {
     pub policies: Vec<NetworkPolicy>,
     /// Services.
     pub services: Vec<Service>,
+    /// Ingresses.
+    pub ingresses: Vec<Ingress>,
+    /// RoleBindings and ClusterRoleBindings.
+    pub bindings: Vec<Binding>,
+    /// cert-manager Issuers and ClusterIssuers.
+    pub issuers: Vec<Issuer>,
+    /// cert-manager Certificates.
+    pub certificates: Vec<Certificate>,
+    /// Declared requirements (netreach's `Requirements` documents).
+    pub requirements: Vec<Requirements>,
     /// Input problems.
     pub problems: Vec<Problem>,
     /// Objects of kinds that are not analysed, per kind.
@@ -316,6 +450,17 @@ impl Workspace {
     /// Whether findings located in source `file` are reported (see [`Workspace::reported`]).
     pub fn reports_file(&self, file: usize) -> bool {
         !self.review || file == 0
+    }
+
+    /// Location of the first of `fields` (paths inside the object) that the document writes,
+    /// else of the last one (which falls back to its nearest written ancestor).
+    pub fn loc_first(&self, obj: &ObjRef, fields: &[String]) -> Loc {
+        let doc = self.documents.get(obj.doc);
+        let found = fields.iter().find(|f| doc.is_some_and(|d| d.has(&obj.path(f))));
+        match found.or(fields.last()) {
+            Some(f) => self.loc(obj, f),
+            None => self.loc(obj, ""),
+        }
     }
 
     /// Location of a field of an object (falls back to the nearest written ancestor).
@@ -417,7 +562,7 @@ impl Workspace {
             self.problem(ProblemKind::Object, &obj, "metadata", format!("{kind} has no `metadata.name`"), None);
             return;
         };
-        let namespaced = kind != "Namespace";
+        let namespaced = !matches!(kind.as_str(), "Namespace" | "ClusterRoleBinding" | "ClusterIssuer");
         let namespace = namespaced.then(|| {
             meta.namespace.clone().filter(|n| !n.is_empty()).unwrap_or_else(|| options.default_namespace.clone())
         });
@@ -443,6 +588,43 @@ impl Workspace {
             "Service" => match self.typed::<ServiceSpec>(map.get("spec"), &obj, "spec") {
                 Some(spec) => {
                     self.services.push(Service { id: id.clone(), obj: obj.clone(), namespace: ns, spec });
+                    true
+                }
+                None => false,
+            },
+            "Ingress" => match self.typed::<IngressSpec>(map.get("spec"), &obj, "spec") {
+                Some(spec) => {
+                    let annotations = meta.annotations.clone().unwrap_or_default();
+                    self.ingresses.push(Ingress { id: id.clone(), obj: obj.clone(), namespace: ns, annotations, spec });
+                    true
+                }
+                None => false,
+            },
+            "RoleBinding" | "ClusterRoleBinding" => match self.typed::<Vec<Subject>>(map.get("subjects"), &obj, "subjects") {
+                Some(subjects) => {
+                    self.bindings.push(Binding { id: id.clone(), obj: obj.clone(), namespace: namespace.clone(), subjects });
+                    true
+                }
+                None => false,
+            },
+            "Issuer" | "ClusterIssuer" => match self.typed::<IssuerSpec>(map.get("spec"), &obj, "spec") {
+                Some(spec) => {
+                    self.issuers.push(Issuer { id: id.clone(), obj: obj.clone(), namespace: namespace.clone(), acme: spec.acme });
+                    true
+                }
+                None => false,
+            },
+            "Certificate" => match self.typed::<CertificateSpec>(map.get("spec"), &obj, "spec") {
+                Some(spec) => {
+                    self.certificates.push(Certificate { id: id.clone(), obj: obj.clone(), namespace: ns, issuer: spec.issuer_ref });
+                    true
+                }
+                None => false,
+            },
+            REQUIREMENTS_KIND => match self.typed::<requirement::RequirementsSpec>(map.get("spec"), &obj, "spec") {
+                Some(spec) => {
+                    let r = Requirements::new(id.clone(), obj.clone(), ns, &spec);
+                    self.requirements.push(r);
                     true
                 }
                 None => false,
@@ -515,7 +697,15 @@ impl Workspace {
         };
         let Some(spec) = self.typed::<PodSpec>(tpl.get("spec"), obj, &format!("{template}.spec")) else { return false };
         let labels = tmeta.labels.unwrap_or_default();
-        self.push_workload(id, obj, &kind, template, meta.clone(), labels, spec, Vec::new(), ns);
+        // Pod-level annotations (sidecar injection, declared needs) may sit on either level.
+        let mut meta = meta.clone();
+        if let Some(pod) = tmeta.annotations {
+            let merged = meta.annotations.get_or_insert_with(BTreeMap::new);
+            for (k, v) in pod {
+                merged.entry(k).or_insert(v);
+            }
+        }
+        self.push_workload(id, obj, &kind, template, meta, labels, spec, Vec::new(), ns);
         true
     }
 
@@ -614,6 +804,7 @@ impl Workspace {
             .map(|w| w.namespace.clone())
             .chain(self.policies.iter().map(|p| p.namespace.clone()))
             .chain(self.services.iter().map(|s| s.namespace.clone()))
+            .chain(self.ingresses.iter().map(|i| i.namespace.clone()))
             .collect();
         for name in referenced {
             self.namespaces.entry(name.clone()).or_insert_with(|| Namespace {
@@ -635,7 +826,10 @@ fn served_api_version(kind: &str) -> Option<&'static str> {
         "Namespace" | "Pod" | "Service" | "ReplicationController" => "v1",
         "Deployment" | "ReplicaSet" | "StatefulSet" | "DaemonSet" => "apps/v1",
         "Job" | "CronJob" => "batch/v1",
-        "NetworkPolicy" => "networking.k8s.io/v1",
+        "NetworkPolicy" | "Ingress" => "networking.k8s.io/v1",
+        "RoleBinding" | "ClusterRoleBinding" => "rbac.authorization.k8s.io/v1",
+        "Issuer" | "ClusterIssuer" | "Certificate" => "cert-manager.io/v1",
+        REQUIREMENTS_KIND => requirement::API_VERSION,
         _ => return None,
     })
 }

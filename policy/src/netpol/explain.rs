@@ -5,8 +5,10 @@ use std::net::IpAddr;
 
 use serde::Serialize;
 
-use super::{block_contains, policy_rules, resolve_named, Direction, Engine};
-use crate::model::{NamespaceScope, Peer, PeerKind, PortMatch, PortSel, Protocol, Workload, Workspace};
+use super::{block_contains, policy_rules, resolve_named_in, Direction, Engine};
+use crate::model::{
+    ContainerPort, Labels, NamespaceScope, Peer, PeerKind, PortMatch, PortSel, Protocol, Workload, Workspace, NAMESPACE_NAME_LABEL,
+};
 
 /// One end of a queried connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -15,6 +17,53 @@ pub enum Endpoint {
     Workload(usize),
     /// An address outside the cluster (or any address that is not a modelled pod).
     Ip(IpAddr),
+}
+
+/// Pods that are not in the input but whose namespace, labels and ports are known (the cluster
+/// DNS, istiod, an ingress controller, from the profile).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KnownPods {
+    /// How messages name them, e.g. `the kube-dns pods in kube-system`.
+    pub display: String,
+    /// Their namespace; its labels come from the input's Namespace (or the implied name label).
+    pub namespace: String,
+    /// Their labels.
+    pub labels: Labels,
+    /// Their declared container ports, for named ports.
+    pub ports: Vec<ContainerPort>,
+    /// The ranges their IPs come from (profile `podCIDRs`). An `ipBlock` matches them when it
+    /// covers these ranges with no exception inside; when unknown, only a whole-family block
+    /// (`0.0.0.0/0`, `::/0`) without exceptions does.
+    pub pod_cidrs: Vec<ipnet::IpNet>,
+}
+
+/// The other end of a connection a rule asks about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// A workload of the input.
+    Workload(usize),
+    /// Pods known from the profile.
+    Pods(KnownPods),
+    /// A known address that is not a modelled pod.
+    Ip(IpAddr),
+    /// An address outside the cluster that is not known (a host name netreach does not
+    /// resolve): rules without peers match it; an `ipBlock` may or may not contain it.
+    Host(String),
+    /// Any public address (an ACME server, any nameserver): rules without peers match it, and
+    /// an `ipBlock` only when it spans the whole address family (`0.0.0.0/0`, `::/0`).
+    Internet(String),
+    /// An endpoint nothing is known about: any peer may match it. A denial for it holds
+    /// whoever the endpoint turns out to be.
+    Unknown(String),
+}
+
+impl From<Endpoint> for Target {
+    fn from(e: Endpoint) -> Self {
+        match e {
+            Endpoint::Workload(i) => Target::Workload(i),
+            Endpoint::Ip(ip) => Target::Ip(ip),
+        }
+    }
 }
 
 /// The verdict of one direction.
@@ -52,12 +101,15 @@ impl Engine<'_> {
     /// Whether `from` may open a `protocol`/`port` connection to `to`, with the reasons.
     pub fn allowed(&self, from: Endpoint, to: Endpoint, port: u16, protocol: Protocol) -> Verdict {
         let ws = self.workspace();
-        let dst = match to {
-            Endpoint::Workload(i) => ws.workloads.get(i),
+        let dst_ports = match to {
+            Endpoint::Workload(i) => ws.workloads.get(i).map(|w| w.ports.as_slice()),
             Endpoint::Ip(_) => None,
         };
         let egress = match from {
-            Endpoint::Workload(s) => self.explain_side(s, Direction::Egress, to, dst, port, protocol),
+            Endpoint::Workload(s) => {
+                let (isolating, name) = self.isolation(s, Direction::Egress);
+                self.explain_side(&isolating, &name, Direction::Egress, &to.into(), dst_ports, port, protocol)
+            }
             Endpoint::Ip(ip) => SideVerdict {
                 allowed: true,
                 allowed_by: Vec::new(),
@@ -66,7 +118,10 @@ impl Engine<'_> {
             },
         };
         let ingress = match to {
-            Endpoint::Workload(d) => self.explain_side(d, Direction::Ingress, from, dst, port, protocol),
+            Endpoint::Workload(d) => {
+                let (isolating, name) = self.isolation(d, Direction::Ingress);
+                self.explain_side(&isolating, &name, Direction::Ingress, &from.into(), dst_ports, port, protocol)
+            }
             Endpoint::Ip(ip) => SideVerdict {
                 allowed: true,
                 allowed_by: Vec::new(),
@@ -77,19 +132,73 @@ impl Engine<'_> {
         Verdict { allowed: egress.allowed && ingress.allowed, egress, ingress }
     }
 
+    /// Whether workload `src`'s egress allows `protocol`/`port` to `to`, with the reasons.
+    pub fn egress_to(&self, src: usize, to: &Target, port: u16, protocol: Protocol) -> SideVerdict {
+        let ws = self.workspace();
+        let dst_ports = match to {
+            Target::Workload(i) => ws.workloads.get(*i).map(|w| w.ports.as_slice()),
+            Target::Pods(k) => Some(k.ports.as_slice()),
+            Target::Ip(_) | Target::Host(_) | Target::Internet(_) | Target::Unknown(_) => None,
+        };
+        let (isolating, name) = self.isolation(src, Direction::Egress);
+        self.explain_side(&isolating, &name, Direction::Egress, to, dst_ports, port, protocol)
+    }
+
+    /// Whether the egress of pods known from the profile allows `protocol`/`port` to `to`.
+    pub fn pods_egress_to(&self, pods: &KnownPods, to: &Target, port: u16, protocol: Protocol) -> SideVerdict {
+        let dst_ports = match to {
+            Target::Workload(i) => self.workspace().workloads.get(*i).map(|w| w.ports.as_slice()),
+            Target::Pods(k) => Some(k.ports.as_slice()),
+            _ => None,
+        };
+        let isolating = self.selecting(&pods.namespace, &pods.labels, Direction::Egress);
+        self.explain_side(&isolating, &pods.display, Direction::Egress, to, dst_ports, port, protocol)
+    }
+
+    /// Whether the ingress of pods known from the profile allows `protocol`/`port` from `from`.
+    pub fn pods_ingress_from(&self, pods: &KnownPods, from: &Target, port: u16, protocol: Protocol) -> SideVerdict {
+        let isolating = self.selecting(&pods.namespace, &pods.labels, Direction::Ingress);
+        self.explain_side(&isolating, &pods.display, Direction::Ingress, from, Some(&pods.ports), port, protocol)
+    }
+
+    /// Policies of `namespace` that select pods with `labels` and isolate `dir`.
+    pub fn selecting(&self, namespace: &str, labels: &Labels, dir: Direction) -> Vec<usize> {
+        let ws = self.workspace();
+        (0..ws.policies.len())
+            .filter(|&i| {
+                ws.policies.get(i).is_some_and(|p| {
+                    p.namespace == namespace && Direction::of(dir, p).0 && p.pod_selector.matches(labels)
+                })
+            })
+            .collect()
+    }
+
+    fn isolation(&self, w: usize, dir: Direction) -> (Vec<usize>, String) {
+        let name = self.workspace().workloads.get(w).map(Workload::display).unwrap_or_default();
+        (self.isolating(w, dir).to_vec(), name)
+    }
+
+    /// Whether workload `dst`'s ingress allows `protocol`/`port` from `from`, with the reasons.
+    pub fn ingress_from(&self, dst: usize, from: &Target, port: u16, protocol: Protocol) -> SideVerdict {
+        let own = self.workspace().workloads.get(dst).map(|w| w.ports.as_slice());
+        let (isolating, name) = self.isolation(dst, Direction::Ingress);
+        self.explain_side(&isolating, &name, Direction::Ingress, from, own, port, protocol)
+    }
+
+    /// One side's verdict: `name` (isolated in `dir` by `isolating`) and the `other` end.
+    #[allow(clippy::too_many_arguments)]
     fn explain_side(
         &self,
-        w: usize,
+        isolating: &[usize],
+        name: &str,
         dir: Direction,
-        other: Endpoint,
-        dst: Option<&Workload>,
+        other: &Target,
+        dst_ports: Option<&[ContainerPort]>,
         port: u16,
         protocol: Protocol,
     ) -> SideVerdict {
         let ws = self.workspace();
-        let name = ws.workloads.get(w).map(Workload::display).unwrap_or_default();
         let d = dir.as_str().to_lowercase();
-        let isolating = self.isolating(w, dir);
         if isolating.is_empty() {
             return SideVerdict {
                 allowed: true,
@@ -105,7 +214,8 @@ impl Engine<'_> {
             isolating.iter().filter_map(|&p| ws.policies.get(p)).map(|p| p.qualified_name()).collect();
         let mut reasons = vec![format!("{d} of {name} is isolated by {}", isolated_by.join(", "))];
         let mut allowed_by = Vec::new();
-        for &pi in isolating {
+        let view = View::of(ws, other);
+        for &pi in isolating.iter() {
             let Some(p) = ws.policies.get(pi) else { continue };
             let rules = policy_rules(p, dir);
             if rules.is_empty() {
@@ -115,11 +225,11 @@ impl Engine<'_> {
             for r in rules {
                 let peer = match &r.peers {
                     None => Ok(format!("no `{}`: any peer", if dir == Direction::Egress { "to" } else { "from" })),
-                    Some(peers) => match_peers(ws, p.namespace.as_str(), peers, other),
+                    Some(peers) => match_peers(p.namespace.as_str(), peers, &view),
                 };
                 let ports = match &r.ports {
                     None => Ok("no `ports`: any port".to_string()),
-                    Some(ps) => match_ports(ps, protocol, port, dst),
+                    Some(ps) => match_ports(ps, protocol, port, dst_ports.map(|ports| (ports, view_name(&view, dir, name)))),
                 };
                 let at = format!("{} {}", p.qualified_name(), r.path);
                 match (peer, ports) {
@@ -135,33 +245,86 @@ impl Engine<'_> {
     }
 }
 
-fn describe(ws: &Workspace, e: Endpoint) -> String {
-    match e {
-        Endpoint::Workload(i) => ws.workloads.get(i).map(Workload::display).unwrap_or_default(),
-        Endpoint::Ip(ip) => ip.to_string(),
+/// The name of the pod whose ports resolve named ports: the other end for egress, `own` for
+/// ingress.
+fn view_name(view: &View<'_>, dir: Direction, own: &str) -> String {
+    match (dir, view) {
+        (Direction::Egress, View::Pod { display, .. }) => display.clone(),
+        _ => own.to_string(),
+    }
+}
+
+/// The other end as peers see it.
+enum View<'a> {
+    Pod { display: String, namespace: &'a str, ns_labels: Labels, labels: &'a Labels, ips: &'a [IpAddr], ranges: Option<&'a [ipnet::IpNet]> },
+    Ip(IpAddr),
+    Host(&'a str),
+    Internet(&'a str),
+    Unknown(&'a str),
+}
+
+impl<'a> View<'a> {
+    fn of(ws: &'a Workspace, t: &'a Target) -> View<'a> {
+        let ns_labels = |ns: &str| {
+            ws.namespaces
+                .get(ns)
+                .map(|n| n.labels.clone())
+                .unwrap_or_else(|| Labels::from([(NAMESPACE_NAME_LABEL.to_string(), ns.to_string())]))
+        };
+        match t {
+            Target::Workload(i) => match ws.workloads.get(*i) {
+                Some(w) => View::Pod {
+                    display: w.display(),
+                    namespace: &w.namespace,
+                    ns_labels: ns_labels(&w.namespace),
+                    labels: &w.labels,
+                    ips: &w.ips,
+                    ranges: None,
+                },
+                None => View::Host("<unknown workload>"),
+            },
+            Target::Pods(k) => View::Pod {
+                display: k.display.clone(),
+                namespace: &k.namespace,
+                ns_labels: ns_labels(&k.namespace),
+                labels: &k.labels,
+                ips: &[],
+                ranges: Some(&k.pod_cidrs),
+            },
+            Target::Ip(ip) => View::Ip(*ip),
+            Target::Host(h) => View::Host(h),
+            Target::Internet(h) => View::Internet(h),
+            Target::Unknown(h) => View::Unknown(h),
+        }
     }
 }
 
 /// Ok(how the first matching peer matches) or Err(why none does).
-fn match_peers(ws: &Workspace, policy_ns: &str, peers: &[Peer], other: Endpoint) -> Result<String, String> {
+fn match_peers(policy_ns: &str, peers: &[Peer], other: &View<'_>) -> Result<String, String> {
     let mut why = Vec::new();
-    let who = describe(ws, other);
     let field = |p: &Peer| p.path.rsplit('.').next().unwrap_or(&p.path).to_string();
     for peer in peers {
         let f = field(peer);
         match (&peer.kind, other) {
             (PeerKind::Invalid(e), _) => why.push(format!("{f} is invalid ({e}) and matches nothing")),
-            (PeerKind::Pods { .. }, Endpoint::Ip(ip)) => {
-                why.push(format!("{f} selects pods, and {ip} is not a pod in the input"))
+            (PeerKind::Pods { .. }, View::Ip(ip)) => why.push(format!("{f} selects pods, and {ip} is not a pod in the input")),
+            (PeerKind::Pods { .. }, View::Host(h) | View::Internet(h)) => {
+                why.push(format!("{f} selects pods, and {h} is outside the cluster"))
             }
-            (PeerKind::Pods { namespaces, pods }, Endpoint::Workload(i)) => {
-                let Some(w) = ws.workloads.get(i) else { continue };
+            (PeerKind::Pods { .. }, View::Unknown(h)) => return Ok(format!("{f} may select {h}")),
+            (PeerKind::IpBlock { cidr, .. }, View::Unknown(h)) => return Ok(format!("{f} ipBlock {cidr} may contain {h}")),
+            (PeerKind::IpBlock { cidr, .. }, View::Internet(h)) => {
+                if cidr.prefix_len() == 0 {
+                    return Ok(format!("{f} ipBlock {cidr} spans every address, including {h}"));
+                }
+                why.push(format!("{f} ipBlock {cidr} covers only part of the address space, and {h} can be anywhere"));
+            }
+            (PeerKind::Pods { namespaces, pods }, View::Pod { display, namespace, ns_labels, labels, .. }) => {
                 let ns_ok = match namespaces {
                     NamespaceScope::Own(ns) => {
-                        if &w.namespace != ns {
+                        if namespace != ns {
                             why.push(format!(
-                                "{f} has no namespaceSelector, so it selects pods in namespace `{policy_ns}` only, and {who} is in `{}`",
-                                w.namespace
+                                "{f} has no namespaceSelector, so it selects pods in namespace `{policy_ns}` only, and {display} is in `{namespace}`"
                             ));
                             false
                         } else {
@@ -169,11 +332,10 @@ fn match_peers(ws: &Workspace, policy_ns: &str, peers: &[Peer], other: Endpoint)
                         }
                     }
                     NamespaceScope::Selected(sel) => {
-                        let labels = ws.namespaces.get(&w.namespace).map(|n| n.labels.clone()).unwrap_or_default();
-                        if sel.matches(&labels) {
+                        if sel.matches(ns_labels) {
                             true
                         } else {
-                            why.push(format!("{f} namespaceSelector `{sel}` does not match namespace `{}`", w.namespace));
+                            why.push(format!("{f} namespaceSelector `{sel}` does not match namespace `{namespace}`"));
                             false
                         }
                     }
@@ -181,29 +343,40 @@ fn match_peers(ws: &Workspace, policy_ns: &str, peers: &[Peer], other: Endpoint)
                 if !ns_ok {
                     continue;
                 }
-                if pods.matches(&w.labels) {
-                    return Ok(format!("{f} selects {who}"));
+                if pods.matches(labels) {
+                    return Ok(format!("{f} selects {display}"));
                 }
-                why.push(format!("{f} podSelector `{pods}` does not match the labels of {who}"));
+                why.push(format!("{f} podSelector `{pods}` does not match the labels of {display}"));
             }
-            (PeerKind::IpBlock { cidr, except }, Endpoint::Ip(ip)) => {
-                if block_contains(cidr, except, ip) {
+            (PeerKind::IpBlock { cidr, except }, View::Ip(ip)) => {
+                if block_contains(cidr, except, *ip) {
                     return Ok(format!("{f} ipBlock {cidr} contains {ip}"));
                 }
-                match except.iter().find(|e| e.contains(&ip)) {
+                match except.iter().find(|e| e.contains(ip)) {
                     Some(e) => why.push(format!("{f} ipBlock {cidr} excepts {e}, which contains {ip}")),
                     None => why.push(format!("{f} ipBlock {cidr} does not contain {ip}")),
                 }
             }
-            (PeerKind::IpBlock { cidr, except }, Endpoint::Workload(i)) => {
-                let Some(w) = ws.workloads.get(i) else { continue };
-                if let Some(ip) = w.ips.iter().find(|ip| block_contains(cidr, except, **ip)) {
-                    return Ok(format!("{f} ipBlock {cidr} contains the pod IP {ip} of {who}"));
+            (PeerKind::IpBlock { cidr, .. }, View::Host(h)) => {
+                return Ok(format!("{f} ipBlock {cidr} may contain the address of {h} (host names are not resolved)"));
+            }
+            (PeerKind::IpBlock { cidr, except }, View::Pod { display, ips, ranges, .. }) => {
+                if let Some(ip) = ips.iter().find(|ip| block_contains(cidr, except, **ip)) {
+                    return Ok(format!("{f} ipBlock {cidr} contains the pod IP {ip} of {display}"));
                 }
-                if w.ips.is_empty() {
-                    why.push(format!("{f} ipBlock {cidr} can match {who} only by pod IP, and the manifest carries none"));
+                if let Some(ranges) = ranges {
+                    let covers = |r: &ipnet::IpNet| cidr.contains(r) && !except.iter().any(|e| e.contains(r) || r.contains(e));
+                    let whole = cidr.prefix_len() == 0 && except.is_empty();
+                    if (ranges.is_empty() && whole) || (!ranges.is_empty() && ranges.iter().all(covers)) {
+                        return Ok(format!("{f} ipBlock {cidr} covers the pod network of {display}"));
+                    }
+                    why.push(format!("{f} ipBlock {cidr} does not cover the pod network of {display} (profile `podCIDRs`)"));
+                    continue;
+                }
+                if ips.is_empty() {
+                    why.push(format!("{f} ipBlock {cidr} can match {display} only by pod IP, and the manifest carries none"));
                 } else {
-                    why.push(format!("{f} ipBlock {cidr} does not contain the pod IPs of {who}"));
+                    why.push(format!("{f} ipBlock {cidr} does not contain the pod IPs of {display}"));
                 }
             }
         }
@@ -211,8 +384,9 @@ fn match_peers(ws: &Workspace, policy_ns: &str, peers: &[Peer], other: Endpoint)
     Err(why.join("; "))
 }
 
-/// Ok(which port item matches) or Err(why none does).
-fn match_ports(ports: &[PortMatch], protocol: Protocol, port: u16, dst: Option<&Workload>) -> Result<String, String> {
+/// Ok(which port item matches) or Err(why none does). Named ports resolve on `dst` (its
+/// declared ports and how to name it); without one they never match.
+fn match_ports(ports: &[PortMatch], protocol: Protocol, port: u16, dst: Option<(&[ContainerPort], String)>) -> Result<String, String> {
     let mut seen = Vec::new();
     for p in ports {
         let f = p.path.rsplit('.').next().unwrap_or(&p.path).to_string();
@@ -223,17 +397,17 @@ fn match_ports(ports: &[PortMatch], protocol: Protocol, port: u16, dst: Option<&
         match &p.port {
             PortSel::All => return Ok(format!("{f} allows all {protocol} ports")),
             PortSel::Range(a, b) if *a <= port && port <= *b => return Ok(format!("{f} allows {p}")),
-            PortSel::Named(n) => match dst {
-                Some(w) if resolve_named(w, protocol, n).contains(&port) => {
-                    return Ok(format!("{f} named port {n:?} is {protocol} {port} on {}", w.display()))
-                }
-                Some(w) => {
-                    let found = resolve_named(w, protocol, n);
+            PortSel::Named(n) => match &dst {
+                Some((declared, who)) => {
+                    let found = resolve_named_in(declared, protocol, n);
+                    if found.contains(&port) {
+                        return Ok(format!("{f} named port {n:?} is {protocol} {port} on {who}"));
+                    }
                     if found.is_empty() {
-                        seen.push(format!("{protocol} port named {n:?} (not declared by {})", w.display()));
+                        seen.push(format!("{protocol} port named {n:?} (not declared by {who})"));
                     } else {
                         let nums: Vec<String> = found.iter().map(u16::to_string).collect();
-                        seen.push(format!("{protocol} port named {n:?} (= {} on {})", nums.join(","), w.display()));
+                        seen.push(format!("{protocol} port named {n:?} (= {} on {who})", nums.join(",")));
                     }
                 }
                 None => seen.push(format!("{protocol} port named {n:?} (named ports never match an IP address)")),

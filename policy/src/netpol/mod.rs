@@ -12,10 +12,10 @@ mod ports;
 use std::net::IpAddr;
 
 pub use connlist::{ConnEntry, Connectivity, PeerRef};
-pub use explain::{Endpoint, SideVerdict, Verdict};
+pub use explain::{Endpoint, KnownPods, SideVerdict, Target, Verdict};
 pub use ports::{ConnSet, PortSet};
 
-use crate::model::{NamespaceScope, NetworkPolicy, PeerKind, PortMatch, PortSel, Protocol, Rule, Workload, Workspace};
+use crate::model::{ContainerPort, NamespaceScope, NetworkPolicy, PeerKind, PortMatch, PortSel, Protocol, Rule, Workload, Workspace};
 
 /// Direction of a rule.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -133,7 +133,12 @@ pub fn block_contains(cidr: &ipnet::IpNet, except: &[ipnet::IpNet], ip: IpAddr) 
 
 /// Port numbers a named port resolves to on `w` for `proto`.
 pub fn resolve_named(w: &Workload, proto: Protocol, name: &str) -> Vec<u16> {
-    w.ports
+    resolve_named_in(&w.ports, proto, name)
+}
+
+/// Port numbers a named port resolves to among declared container `ports` for `proto`.
+pub fn resolve_named_in(ports: &[ContainerPort], proto: Protocol, name: &str) -> Vec<u16> {
+    ports
         .iter()
         .filter(|p| p.name.as_deref() == Some(name) && p.protocol == Some(proto))
         .filter_map(|p| u16::try_from(p.number).ok())

@@ -6,6 +6,7 @@
 
 mod input;
 mod netpol;
+mod reachability;
 
 use crate::model::{Coverage, ObjRef, ObjectId, Workspace};
 use crate::profile::Profile;
@@ -74,6 +75,34 @@ impl Context<'_> {
         self.ws.loc(obj, field)
     }
 
+    /// Pods that run without being in the input, as (namespace, labels): the profile's
+    /// components (DNS, cert-manager, the ingress controller, istiod) and the HTTP-01 solver
+    /// pods cert-manager creates in a namespace that asks it for certificates (a Certificate,
+    /// or an Ingress with a `cert-manager.io/` issuer annotation).
+    pub fn runtime_pods(&self) -> Vec<(&str, crate::model::Labels)> {
+        let p = self.profile;
+        let mut out = vec![
+            (p.dns.namespace.as_str(), p.dns.pod_labels.clone()),
+            (p.cert_manager.namespace.as_str(), p.cert_manager.controller_labels.clone()),
+            (p.istio.namespace.as_str(), p.istio.istiod_labels.clone()),
+        ];
+        if let Some(c) = &p.ingress_controller {
+            out.push((c.namespace.as_str(), c.pod_labels.clone()));
+        }
+        let solver: crate::model::Labels = [(reachability::SOLVER_LABEL.to_string(), "true".to_string())].into();
+        let issuing = self.ws.certificates.iter().map(|c| c.namespace.as_str()).chain(
+            self.ws
+                .ingresses
+                .iter()
+                .filter(|i| i.annotations.keys().any(|k| k == "cert-manager.io/issuer" || k == "cert-manager.io/cluster-issuer"))
+                .map(|i| i.namespace.as_str()),
+        );
+        for ns in issuing {
+            out.push((ns, solver.clone()));
+        }
+        out
+    }
+
     /// Whether the objects of namespace `ns` are all in the input (see [`Coverage`]).
     pub fn sees_namespace(&self, ns: &str) -> bool {
         self.ws.coverage.sees_namespace(ns)
@@ -118,6 +147,14 @@ impl Diagnostics {
         d.help = Some("run the admission policy with cluster context (settings `context: cluster`), or check the manifest set with `netreach check`".into());
     }
 
+    /// Record that `meta` could not be checked on `object` because the cluster profile lacks
+    /// a fact (`field`): an info finding naming it, instead of a guess.
+    pub fn unverifiable_without(&mut self, meta: &RuleMeta, object: Option<ObjectId>, loc: Loc, what: &str, field: &str) {
+        let d = self.report(meta, object, loc, format!("unverifiable: {what}; the cluster profile does not set `{field}`"));
+        d.severity = Severity::Info;
+        d.help = Some(format!("set `{field}` in the cluster profile (`--profile`)"));
+    }
+
     /// The findings.
     pub fn into_vec(self) -> Vec<Diagnostic> {
         self.items
@@ -148,6 +185,16 @@ pub static ALL: &[RuleEntry] = &[
     entry::<netpol::PolicySelectsNothing>(),
     entry::<netpol::WorkloadNotIsolated>(),
     entry::<netpol::NoDefaultDeny>(),
+    entry::<reachability::DnsUdpBlocked>(),
+    entry::<reachability::DnsTcpBlocked>(),
+    entry::<reachability::DnsWrongResolver>(),
+    entry::<reachability::ApiServerBlocked>(),
+    entry::<reachability::ProxyBlocked>(),
+    entry::<reachability::RequirementBlocked>(),
+    entry::<reachability::IngressBackendBlocked>(),
+    entry::<reachability::Http01SolverBlocked>(),
+    entry::<reachability::CertManagerEgress>(),
+    entry::<reachability::IstiodBlocked>(),
 ];
 
 /// Declare a rule: doc comments become its docs, the first line its title.

@@ -160,6 +160,11 @@ impl Document {
         p.spans.get_or_init(|| yaml::field_spans(&p.text, p.chunk, p.node, &p.limits))
     }
 
+    /// Whether the document writes `path`.
+    pub fn has(&self, path: &str) -> bool {
+        self.spans().contains_key(path)
+    }
+
     /// Span of `path`, or of its nearest ancestor that has one.
     pub fn span_of(&self, path: &str) -> Span {
         let spans = self.spans();

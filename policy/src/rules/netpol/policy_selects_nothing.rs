@@ -7,7 +7,10 @@ declare_rule! {
     /// ## What it does
     /// Finds a NetworkPolicy whose `spec.podSelector` matches the labels of no Pod and no pod
     /// template (Deployment, StatefulSet, DaemonSet, ReplicaSet, ReplicationController, Job,
-    /// CronJob) in the policy's namespace.
+    /// CronJob) in the policy's namespace, nor pods that run without manifests in the input:
+    /// the profile's components (DNS, cert-manager controller, ingress controller, istiod) and
+    /// cert-manager's HTTP-01 solver pods (`acme.cert-manager.io/http01-solver: "true"`) in a
+    /// namespace that has a Certificate or an Ingress with a cert-manager issuer annotation.
     ///
     /// ## Why is this bad?
     /// Policies are a union: a policy that selects nothing isolates nothing and allows nothing.
@@ -42,7 +45,7 @@ declare_rule! {
     /// spec:
     ///   podSelector: {matchLabels: {app.kubernetes.io/name: api}}
     ///   policyTypes: [Egress]
-    ///   egress: [{ports: [{port: 5432}]}]
+    ///   egress: [{ports: [{port: 5432}, {protocol: UDP, port: 53}, {protocol: TCP, port: 53}]}]
     /// ---
     /// apiVersion: apps/v1
     /// kind: Deployment
@@ -73,6 +76,12 @@ impl RuleCheck for PolicySelectsNothing {
             }
             let in_namespace: Vec<_> = cx.ws.workloads.iter().filter(|w| w.namespace == p.namespace).collect();
             if in_namespace.iter().any(|w| p.pod_selector.matches(&w.labels)) {
+                continue;
+            }
+            // Pods the cluster runs without manifests in the input (profile components, ACME
+            // solver pods) are real targets too.
+            let runtime = cx.runtime_pods();
+            if runtime.iter().any(|(ns, l)| *ns == p.namespace && p.pod_selector.matches(l)) {
                 continue;
             }
             let d = out.report(

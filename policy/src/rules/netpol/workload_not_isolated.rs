@@ -42,6 +42,14 @@ declare_rule! {
     ///   podSelector: {}
     ///   policyTypes: [Ingress, Egress]
     /// ---
+    /// apiVersion: networking.k8s.io/v1
+    /// kind: NetworkPolicy
+    /// metadata: {name: allow-dns, namespace: shop}
+    /// spec:
+    ///   podSelector: {}
+    ///   policyTypes: [Egress]
+    ///   egress: [{ports: [{protocol: UDP, port: 53}, {protocol: TCP, port: 53}]}]
+    /// ---
     /// apiVersion: v1
     /// kind: Pod
     /// metadata: {name: web, namespace: shop}
