@@ -241,6 +241,14 @@ impl<'w> Engine<'w> {
         })
     }
 
+    /// Workloads selected by the peers of rule `rule` (its index among the policy's `dir` rules);
+    /// `None` when the rule has no peers (it selects everything) or the policy does not isolate
+    /// `dir` (its rules there are not in force).
+    pub fn rule_pods(&self, policy: usize, dir: Direction, rule: usize) -> Option<Vec<usize>> {
+        let r = self.rules(policy, dir).get(rule)?;
+        (!r.all_peers).then(|| r.pods.iter().collect())
+    }
+
     /// What `src`'s egress allows towards workload `dst`.
     pub fn egress_to_pod(&self, src: usize, dst: usize) -> ConnSet {
         self.side(src, Direction::Egress, |r| r.all_peers || r.pods.contains(dst), Some(dst))

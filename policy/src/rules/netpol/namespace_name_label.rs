@@ -1,0 +1,107 @@
+use super::peer_selects_nothing::known_namespaces;
+use crate::model::{NamespaceScope, PeerKind, Requirement, NAMESPACE_NAME_LABEL};
+use crate::netpol::Direction;
+use crate::report::{Fix, Severity};
+use crate::rules::{declare_rule, Context, Diagnostics, Rule, RuleCheck};
+
+declare_rule! {
+    /// Namespace selected by a label Kubernetes does not set
+    ///
+    /// ## What it does
+    /// Finds a `namespaceSelector` whose `matchLabels` (or `In` expression) uses a key other than
+    /// `kubernetes.io/metadata.name` — `name`, `ns`, `namespace`… — with a namespace's name as
+    /// the value, where that namespace does not carry the label (in the input; a namespace
+    /// known only by name, such as `kube-system`, carries only the automatic label).
+    ///
+    /// ## Why is this bad?
+    /// Only `kubernetes.io/metadata.name` is set on every namespace by the API server (and it
+    /// cannot be changed). `name: kube-system` works only where someone labelled the namespace
+    /// by hand, so the same policy allows DNS on one cluster and silently blocks it on the next.
+    ///
+    /// ## Example
+    /// ```yaml,expect_diagnostic
+    /// apiVersion: networking.k8s.io/v1
+    /// kind: NetworkPolicy
+    /// metadata: {name: allow-dns, namespace: shop}
+    /// spec:
+    ///   podSelector: {}
+    ///   policyTypes: [Egress]
+    ///   egress:
+    ///     - to: [{namespaceSelector: {matchLabels: {name: kube-system}}}]
+    ///       ports: [{protocol: UDP, port: 53}, {protocol: TCP, port: 53}]
+    /// ```
+    /// Use instead:
+    /// ```yaml
+    /// apiVersion: networking.k8s.io/v1
+    /// kind: NetworkPolicy
+    /// metadata: {name: allow-dns, namespace: shop}
+    /// spec:
+    ///   podSelector: {}
+    ///   policyTypes: [Egress]
+    ///   egress:
+    ///     - to: [{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: kube-system}}}]
+    ///       ports: [{protocol: UDP, port: 53}, {protocol: TCP, port: 53}]
+    /// ```
+    pub NamespaceNameLabel {
+        id: "NR106", name: "namespace-name-label", severity: Severity::Warning, tags: &["iso27001:A.13.1.3"],
+    }
+}
+
+/// Whether `sel` names a namespace by a label it does not carry (this rule's finding), so
+/// NR105 leaves the selector to it.
+pub(super) fn names_by_missing_label(sel: &crate::model::Selector, namespaces: &[(&str, crate::model::Labels)]) -> bool {
+    sel.requirements.iter().any(|r| match r {
+        Requirement::In(key, values) if key != NAMESPACE_NAME_LABEL => {
+            values.iter().any(|v| namespaces.iter().any(|(n, l)| n == v && l.get(key) != Some(v)))
+        }
+        _ => false,
+    })
+}
+
+impl RuleCheck for NamespaceNameLabel {
+    fn check(cx: &Context<'_>, out: &mut Diagnostics) {
+        let meta = <Self as Rule>::META;
+        let namespaces = known_namespaces(cx);
+        for p in cx.ws.policies.iter().filter(|p| cx.ws.reported(&p.obj)) {
+            for dir in [Direction::Ingress, Direction::Egress] {
+                for rule in dir.of(p).1 {
+                    for peer in rule.peers.iter().flatten() {
+                        let PeerKind::Pods { namespaces: NamespaceScope::Selected(sel), .. } = &peer.kind else { continue };
+                        for r in &sel.requirements {
+                            let Requirement::In(key, values) = r else { continue };
+                            if key == NAMESPACE_NAME_LABEL {
+                                continue;
+                            }
+                            for v in values {
+                                let Some((ns, labels)) = namespaces.iter().find(|(n, _)| n == v) else { continue };
+                                if labels.get(key) == Some(v) {
+                                    continue;
+                                }
+                                let path = format!("{}.namespaceSelector", peer.path);
+                                let d = out.report(
+                                    &meta,
+                                    Some(p.id.clone()),
+                                    cx.at(&p.obj, &path),
+                                    format!(
+                                        "`{path}` of NetworkPolicy `{}` selects namespace `{ns}` by `{key}: {v}`, a label namespace `{ns}` does not carry",
+                                        p.qualified_name()
+                                    ),
+                                );
+                                d.explanation = vec![format!(
+                                    "the API server sets only `{NAMESPACE_NAME_LABEL}` on every namespace; `{key}` exists only where someone added it{}",
+                                    if cx.ws.namespaces.get(*ns).is_some_and(|n| n.obj.is_some()) { "" } else { " (the input has no Namespace object for it)" }
+                                )];
+                                d.help = Some(format!("select it by `{NAMESPACE_NAME_LABEL}: {ns}`"));
+                                d.fix = Some(Fix {
+                                    description: format!("select namespace {ns} by its automatic name label"),
+                                    patch: format!("namespaceSelector:\n  matchLabels: {{{NAMESPACE_NAME_LABEL}: {ns}}}"),
+                                    target: p.id.clone(),
+                                });
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
