@@ -4,6 +4,7 @@
 //! To add a rule: copy a rule file, give it a new id and name, add one line to [`ALL`], and add
 //! `fail-*` and `pass-*` folders under `tests/corpus/<family>/<rule-name>/`.
 
+mod environment;
 mod input;
 mod netpol;
 mod reachability;
@@ -200,6 +201,9 @@ pub static ALL: &[RuleEntry] = &[
     entry::<reachability::Http01SolverBlocked>(),
     entry::<reachability::CertManagerEgress>(),
     entry::<reachability::IstiodBlocked>(),
+    entry::<environment::NoProxyMissesCluster>(),
+    entry::<environment::ProxyEnvMalformed>(),
+    entry::<environment::HardcodedClusterIp>(),
 ];
 
 /// Declare a rule: doc comments become its docs, the first line its title.

@@ -270,7 +270,7 @@ fn fix_name(what: &str, w: &Workload) -> String {
 
 /// Whether `w` talks to the Kubernetes API: declared by annotation, bound to a Role or
 /// ClusterRole through its ServiceAccount, or a component the profile names.
-fn is_api_client(cx: &Context<'_>, w: &Workload) -> bool {
+pub(crate) fn is_api_client(cx: &Context<'_>, w: &Workload) -> bool {
     if let Some(v) = w.annotations.get(API_CLIENT_ANNOTATION) {
         return v == "true";
     }
