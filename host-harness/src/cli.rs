@@ -16,13 +16,13 @@ netreach — can each workload reach what it needs, and nothing more?
 
 Usage:
   netreach check [-o text|json] [--namespace NS] [--engine native|wasm] [--profile FILE]
-                 [--skip RULE]... [--severity RULE=error|warning|info]... PATH...
+                 [--rule RULE]... [--skip RULE]... [--severity RULE=error|warning|info]... PATH...
   netreach connectivity [-o text|json] [--focus-workload NS/NAME] [--namespace NS] PATH...
   netreach explain --from NS/NAME|IP --to NS/NAME|IP --port N [--protocol TCP|UDP|SCTP] PATH...
   netreach admit [--settings FILE] REQUEST.json
   netreach admit --object MANIFEST [--context PATH]... [--operation OP] [--settings FILE]
   netreach artifacts --out DIR
-  netreach rules
+  netreach rules [-o text|json]
 
 PATH is a file, a directory (recursive *.yaml, *.yml, *.json) or - for standard input.
 --namespace sets the namespace of objects without metadata.namespace (default: default).
@@ -30,8 +30,10 @@ PATH is a file, a directory (recursive *.yaml, *.yml, *.json) or - for standard 
   the report is byte-identical to the native one.
 --profile reads cluster facts (a ClusterProfile document: DNS, API server, controllers;
   see README); without it the documented defaults apply.
---skip drops a rule's findings; --severity changes a rule's severity (ids or names); both
-  add to the profile's `rules` settings.
+--rule runs only the rules named (repeatable); --skip leaves a rule out; --severity changes
+  a rule's severity (ids or names). --skip and --severity add to the profile's `rules`
+  settings; --rule replaces the profile's `rules.only`.
+rules lists every rule: id, severity, name, title and compliance tags (-o json: with docs).
 admit reviews one object as an admission webhook would and prints the AdmissionReview
   response (uid echoed): from an AdmissionReview file, or from a plain manifest with
   --object (other objects for cross-object rules with --context). --settings is a JSON or
@@ -60,6 +62,7 @@ struct Args {
     protocol: Option<String>,
     engine: String,
     skip: Vec<String>,
+    only: Vec<String>,
     severity: Vec<String>,
     settings: Option<String>,
     profile: Option<String>,
@@ -91,6 +94,7 @@ fn parse(args: &[String]) -> Result<Args, String> {
             "--protocol" => a.protocol = Some(value("--protocol")?),
             "--engine" => a.engine = value("--engine")?,
             "--skip" => a.skip.push(value("--skip")?),
+            "--rule" => a.only.push(value("--rule")?),
             "--severity" => a.severity.push(value("--severity")?),
             "--settings" => a.settings = Some(value("--settings")?),
             "--profile" => a.profile = Some(value("--profile")?),
@@ -121,13 +125,13 @@ pub fn run(args: &[String]) -> Out {
     if cmd == "--version" {
         return (0, format!("netreach {}\n", env!("CARGO_PKG_VERSION")), String::new());
     }
-    if cmd == "rules" {
-        return rules();
-    }
     let a = match parse(rest) {
         Ok(a) => a,
         Err(e) => return usage_error(&e),
     };
+    if cmd == "rules" {
+        return rules(&a.output);
+    }
     match cmd.as_str() {
         "admit" => return crate::admit::run(&a.paths, a.object.as_deref(), &a.context, a.operation.as_deref(), a.settings.as_deref()),
         "artifacts" => return artifacts(a.out.as_deref()),
@@ -155,6 +159,7 @@ pub fn run(args: &[String]) -> Out {
         options.load.default_namespace.clone_from(ns);
     }
     options.skip = a.skip.iter().cloned().collect();
+    options.only = a.only.iter().cloned().collect();
     for s in &a.severity {
         let parsed = s.split_once('=').and_then(|(r, l)| Some((r.to_string(), serde_json::from_value(serde_json::Value::String(l.to_string())).ok()?)));
         let Some((rule, level)) = parsed else { return usage_error(&format!("--severity takes RULE=error|warning|info, not {s:?}")) };
@@ -196,6 +201,7 @@ fn check_wasm(sources: &[Source], options: &Options) -> Result<netreach_policy::
     let request = netreach_policy::Request {
         sources: sources.to_vec(),
         default_namespace: Some(options.load.default_namespace.clone()),
+        only: options.only.clone(),
         skip: options.skip.clone(),
         severity: options.severity.clone(),
         profile: Some(options.profile.clone()),
@@ -289,10 +295,14 @@ fn explain(ws: &Workspace, a: &Args) -> Out {
     (code, out, String::new())
 }
 
-fn rules() -> Out {
+fn rules(output: &str) -> Out {
+    if output == "json" {
+        return (0, format!("{}\n", netreach_policy::rules_json()), String::new());
+    }
     let mut s = String::new();
     for r in netreach_policy::rules::ALL {
-        s.push_str(&format!("{}  {:<7}  {:<24}  {}\n", r.meta.id, r.meta.severity.as_str(), r.meta.name, r.meta.title));
+        let tags = if r.meta.tags.is_empty() { String::new() } else { format!("  [{}]", r.meta.tags.join(", ")) };
+        s.push_str(&format!("{}  {:<7}  {:<26}  {}{tags}\n", r.meta.id, r.meta.severity.as_str(), r.meta.name, r.meta.title));
     }
     (0, s, String::new())
 }

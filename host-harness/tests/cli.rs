@@ -99,6 +99,38 @@ fn rules_lists_every_rule() {
 }
 
 #[test]
+fn rule_selection_and_rule_listing() {
+    // --rule runs only the rules named; ids and names both work.
+    let (code, out, _) = netreach(&["check", "--rule", "dns-udp-blocked", "--rule", "NR115", "examples/platform"], None);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("error[NR201]") && out.contains("[NR115]"), "{out}");
+    assert!(!out.contains("[NR116]"), "only the selected rules run: {out}");
+    let (code, _, err) = netreach(&["check", "--rule", "NR999", "examples/platform"], None);
+    assert_eq!(code, 2);
+    assert!(err.contains("unknown rule \"NR999\""), "{err}");
+    // The profile's `rules.only` applies unless --rule is given.
+    let dir = std::env::temp_dir().join(format!("netreach-only-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let profile = dir.join("profile.yaml");
+    std::fs::write(&profile, "apiVersion: netreach.dev/v1alpha1\nkind: ClusterProfile\nrules: {only: [no-default-deny]}\n").unwrap();
+    let (code, out, _) = netreach(&["check", "--profile", profile.to_str().unwrap(), "examples/platform"], None);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("[NR116]") && !out.contains("[NR201]"), "{out}");
+    let (_, out, _) = netreach(&["check", "--profile", profile.to_str().unwrap(), "--rule", "NR201", "examples/platform"], None);
+    assert!(out.contains("[NR201]") && !out.contains("[NR116]"), "{out}");
+    std::fs::remove_dir_all(&dir).ok();
+    // `rules` lists id, severity, name, title and tags, one rule per line.
+    let (code, out, _) = netreach(&["rules"], None);
+    assert_eq!(code, 0);
+    let line = out.lines().find(|l| l.starts_with("NR115")).unwrap_or_default();
+    assert!(line.contains("workload-not-isolated") && line.contains("[iso27001:A.13.1.3, cis-k8s:5.3.2]"), "{line}");
+    assert_eq!(out.lines().count(), netreach_policy::rules::ALL.len());
+    let (_, json, _) = netreach(&["rules", "-o", "json"], None);
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v.as_array().map(Vec::len), Some(netreach_policy::rules::ALL.len()));
+}
+
+#[test]
 fn profile_sets_scope_and_rule_settings() {
     let dir = std::env::temp_dir().join(format!("netreach-profile-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();

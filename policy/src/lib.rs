@@ -25,6 +25,8 @@ pub use source::{Limits, Source};
 pub struct Options {
     /// How manifests are read (default namespace, parser limits).
     pub load: LoadOptions,
+    /// Rule ids to run; empty: every rule.
+    pub only: BTreeSet<String>,
     /// Rule ids whose findings are dropped.
     pub skip: BTreeSet<String>,
     /// Severity per rule id, replacing the rule's default.
@@ -34,12 +36,15 @@ pub struct Options {
 }
 
 impl Options {
-    /// Check that every rule id named in `skip` and `severity` (and in the profile's rule
-    /// settings) exists, ids or names accepted; names are turned into ids. The profile's skips
-    /// are added; a severity given here wins over the profile's.
+    /// Check that every rule id named in `only`, `skip` and `severity` (and in the profile's
+    /// rule settings) exists, ids or names accepted; names are turned into ids. The profile's
+    /// skips are added; `only` given here replaces the profile's; a severity given here wins
+    /// over the profile's.
     pub fn resolve_rule_names(&mut self) -> Result<(), String> {
         let id = |r: &str| rules::find(r).map(|e| e.meta.id.to_string()).ok_or_else(|| format!("unknown rule {r:?} (see `netreach rules`)"));
         let from_profile = &self.profile.rules;
+        let only = if self.only.is_empty() { &from_profile.only } else { &self.only };
+        let only: BTreeSet<String> = only.iter().map(|r| id(r)).collect::<Result<_, _>>()?;
         let mut skip: BTreeSet<String> = from_profile.skip.iter().map(|r| id(r)).collect::<Result<_, _>>()?;
         let mut severity: BTreeMap<String, Severity> =
             from_profile.severity.iter().map(|(r, s)| Ok((id(r)?, *s))).collect::<Result<_, String>>()?;
@@ -49,7 +54,7 @@ impl Options {
         for (r, s) in &self.severity {
             severity.insert(id(r)?, *s);
         }
-        (self.skip, self.severity) = (skip, severity);
+        (self.only, self.skip, self.severity) = (only, skip, severity);
         Ok(())
     }
 }
@@ -70,8 +75,9 @@ pub fn check_workspace(sources: &[Source], ws: &Workspace) -> Report {
 pub fn check_selected(sources: &[Source], ws: &Workspace, options: &Options) -> Report {
     let engine = Engine::new(ws);
     let cx = rules::Context { ws, engine: &engine, profile: &options.profile };
-    let mut diagnostics = rules::run_all(&cx);
-    diagnostics.retain(|d| !options.skip.contains(d.rule) && ws.reports_file(d.loc.file));
+    let selected = |id: &str| (options.only.is_empty() || options.only.contains(id)) && !options.skip.contains(id);
+    let mut diagnostics = rules::run_selected(&cx, &selected);
+    diagnostics.retain(|d| ws.reports_file(d.loc.file));
     for d in &mut diagnostics {
         if let Some(s) = options.severity.get(d.rule) {
             d.severity = *s;
@@ -97,6 +103,9 @@ pub struct Request {
     /// Namespace for objects without one (default `default`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default_namespace: Option<String>,
+    /// Rule ids or names to run; empty: every rule.
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub only: BTreeSet<String>,
     /// Rule ids or names to leave out.
     #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
     pub skip: BTreeSet<String>,
@@ -111,7 +120,7 @@ pub struct Request {
 impl Request {
     /// The options this request asks for; an unknown rule is an error.
     pub fn options(&self) -> Result<Options, String> {
-        let mut o = Options { skip: self.skip.clone(), severity: self.severity.clone(), ..Options::default() };
+        let mut o = Options { only: self.only.clone(), skip: self.skip.clone(), severity: self.severity.clone(), ..Options::default() };
         if let Some(p) = &self.profile {
             p.validate().map_err(|(_, e)| format!("invalid profile: {e}"))?;
             o.profile = p.clone();

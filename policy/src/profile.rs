@@ -146,6 +146,9 @@ pub enum OutboundTrafficPolicy {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct RuleSettings {
+    /// Rules to run; empty: all.
+    #[serde(skip_serializing_if = "BTreeSet::is_empty")]
+    pub only: BTreeSet<String>,
     /// Rules to leave out.
     #[serde(skip_serializing_if = "BTreeSet::is_empty")]
     pub skip: BTreeSet<String>,

@@ -274,8 +274,13 @@ pub const fn first_line(s: &'static str) -> &'static str {
 
 /// Run every rule.
 pub fn run_all(cx: &Context<'_>) -> Vec<Diagnostic> {
+    run_selected(cx, &|_| true)
+}
+
+/// Run the rules whose id `selected` accepts.
+pub fn run_selected(cx: &Context<'_>, selected: &dyn Fn(&str) -> bool) -> Vec<Diagnostic> {
     let mut out = Diagnostics::default();
-    for r in ALL {
+    for r in ALL.iter().filter(|r| selected(r.meta.id)) {
         (r.check)(cx, &mut out);
     }
     out.into_vec()
