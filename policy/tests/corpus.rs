@@ -104,6 +104,31 @@ fn corpus_snapshots() {
     assert!(failed.is_empty(), "snapshot mismatch in: {failed:#?}");
 }
 
+/// Source-document scenarios: `fixed` reports no error; `broken` reports every rule listed in
+/// its `expect.txt` (one id per line, `#` comments) and at least one error.
+#[test]
+fn scenarios_break_and_fix() {
+    let mut seen = 0;
+    for case in all_cases().into_iter().filter(|c| c.strip_prefix(corpus()).is_ok_and(|p| p.starts_with("scenarios"))) {
+        seen += 1;
+        let text = fs::read_to_string(case.join("input.yaml")).unwrap_or_default();
+        let report = netreach_policy::check(&[Source::new("input.yaml", text)], &options(&case));
+        let errors: Vec<&str> = report.diagnostics.iter().filter(|d| d.severity == netreach_policy::Severity::Error).map(|d| d.message.as_str()).collect();
+        match case.file_name().and_then(|n| n.to_str()) {
+            Some("fixed") => assert!(errors.is_empty(), "{}: the fixed variant has errors: {errors:#?}", case.display()),
+            Some("broken") => {
+                assert!(!errors.is_empty(), "{}: the broken variant has no error", case.display());
+                let expect = fs::read_to_string(case.join("expect.txt")).unwrap_or_else(|_| panic!("{}: no expect.txt", case.display()));
+                for id in expect.lines().map(|l| l.split('#').next().unwrap_or("").trim()).filter(|l| !l.is_empty()) {
+                    assert!(report.diagnostics.iter().any(|d| d.rule == id), "{}: expected a {id} finding", case.display());
+                }
+            }
+            other => panic!("{}: a scenario variant is `broken` or `fixed`, not {other:?}", case.display()),
+        }
+    }
+    assert!(seen >= 10, "expected the source-document scenarios, found {seen} variants");
+}
+
 #[test]
 fn fail_cases_report_and_pass_cases_do_not() {
     for case in all_cases() {
