@@ -1,6 +1,7 @@
 //! `cargo bench -p netreach-policy --bench connectivity`: the full connectivity map at 20, 400
 //! and 5,000 workloads (3 policies per workload) on generated manifests, with wall time and
-//! peak heap. Targets: 400 workloads / 1,200 policies < 50 ms; 5,000 / 15,000 < 2 s; < 500 MB.
+//! peak heap; and every rule on the same workspace, with its ratio to the map. Targets: 400
+//! workloads / 1,200 policies < 50 ms; 5,000 / 15,000 < 2 s; < 500 MB; all rules ≤ 2× the map.
 //!
 //! `-- --write DIR` also writes the generated manifests, to look at or to feed the CLI.
 
@@ -10,7 +11,7 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use netreach_policy::{Connectivity, Engine, LoadOptions, Source, Workspace};
+use netreach_policy::{rules, Connectivity, Engine, LoadOptions, Profile, Source, Workspace};
 
 /// Counts live and peak heap bytes.
 struct Counting;
@@ -67,6 +68,18 @@ fn measure(namespaces: usize, per_ns: usize, write_dir: Option<&str>) {
         pairs = map.len();
     }
     let peak = PEAK.load(Ordering::Relaxed).max(load_peak);
+    // Every rule, engine included, as `netreach check` runs them (positions are resolved
+    // only when a report is serialised, so this is the rules' own cost).
+    let profile = Profile::default();
+    let mut rules_best = Duration::MAX;
+    let mut findings = 0;
+    for _ in 0..runs {
+        let t = Instant::now();
+        let engine = Engine::new(&ws);
+        let cx = rules::Context { ws: &ws, engine: &engine, profile: &profile };
+        findings = rules::run_all(&cx).len();
+        rules_best = rules_best.min(t.elapsed());
+    }
     println!(
         "workloads {:>5}  policies {:>6}  map {:>10.2?} (best of {runs})  pairs {:>8}  load {:>9.2?}  peak heap {:>6.1} MB (model {:.1} MB, map {:.1} MB)",
         ws.workloads.len(),
@@ -77,6 +90,24 @@ fn measure(namespaces: usize, per_ns: usize, write_dir: Option<&str>) {
         peak as f64 / 1e6,
         base as f64 / 1e6,
         PEAK.load(Ordering::Relaxed).saturating_sub(base) as f64 / 1e6
+    );
+    if std::env::var("NETREACH_BENCH_PER_RULE").is_ok() {
+        let engine = Engine::new(&ws);
+        let cx = rules::Context { ws: &ws, engine: &engine, profile: &profile };
+        for r in rules::ALL {
+            let t = Instant::now();
+            let mut out = rules::Diagnostics::default();
+            (r.check)(&cx, &mut out);
+            println!("  {} {:<26} {:>10.2?}", r.meta.id, r.meta.name, t.elapsed());
+        }
+    }
+    println!(
+        "workloads {:>5}  all {} rules {:>10.2?} (best of {runs})  findings {:>6}  rules/map {:.2}",
+        ws.workloads.len(),
+        rules::ALL.len(),
+        rules_best,
+        findings,
+        rules_best.as_secs_f64() / best.as_secs_f64()
     );
 }
 

@@ -163,6 +163,10 @@ pub struct Engine<'w> {
     compiled: Vec<CompiledPolicy>,
     /// Number of compiled rules (ids are `0..rule_count`).
     rule_count: usize,
+    /// Per policy: the workloads its podSelector selects (whatever its policyTypes).
+    selected: Vec<Vec<usize>>,
+    /// Workloads per namespace, in input order.
+    by_namespace: std::collections::HashMap<String, Vec<usize>>,
 }
 
 impl<'w> Engine<'w> {
@@ -181,10 +185,14 @@ impl<'w> Engine<'w> {
         // Only pods whose manifest carries an IP can be matched by an ipBlock.
         let with_ips: Vec<usize> = ws.workloads.iter().enumerate().filter(|(_, w)| !w.ips.is_empty()).map(|(i, _)| i).collect();
         let mut next_rule = 0;
+        let mut selected = vec![Vec::new(); ws.policies.len()];
         for (pi, p) in ws.policies.iter().enumerate() {
             for &wi in by_ns.get(p.namespace.as_str()).map_or(&[][..], Vec::as_slice) {
                 let Some(w) = ws.workloads.get(wi) else { continue };
                 if p.pod_selector.matches(&w.labels) {
+                    if let Some(v) = selected.get_mut(pi) {
+                        v.push(wi);
+                    }
                     if p.policy_types.ingress {
                         if let Some(v) = ingress_by.get_mut(wi) {
                             v.push(pi);
@@ -212,7 +220,18 @@ impl<'w> Engine<'w> {
             let egress = if p.policy_types.egress { compile(&p.egress) } else { Vec::new() };
             compiled.push(CompiledPolicy { ingress, egress });
         }
-        Self { ws, ingress_by, egress_by, compiled, rule_count: next_rule }
+        let by_namespace = by_ns.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+        Self { ws, ingress_by, egress_by, compiled, rule_count: next_rule, selected, by_namespace }
+    }
+
+    /// Workloads that policy `p`'s podSelector selects, whatever its policyTypes.
+    pub fn selected_by(&self, p: usize) -> &[usize] {
+        self.selected.get(p).map_or(&[], Vec::as_slice)
+    }
+
+    /// Workloads of namespace `ns`, in input order.
+    pub fn workloads_in(&self, ns: &str) -> &[usize] {
+        self.by_namespace.get(ns).map_or(&[], Vec::as_slice)
     }
 
     /// The workspace this engine answers for.

@@ -92,7 +92,7 @@ impl RuleCheck for NamedPortUndeclared {
                 for (ri, rule, item, name, proto) in named(dir) {
                     let (pods, whose): (Vec<&Workload>, String) = match dir {
                         Direction::Ingress => (
-                            cx.ws.workloads.iter().filter(|w| w.namespace == p.namespace && p.pod_selector.matches(&w.labels)).collect(),
+                            cx.engine.selected_by(pi).iter().filter_map(|&i| cx.ws.workloads.get(i)).collect(),
                             "the pods the policy selects".to_string(),
                         ),
                         Direction::Egress => {

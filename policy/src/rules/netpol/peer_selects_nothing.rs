@@ -146,7 +146,10 @@ impl RuleCheck for PeerSelectsNothing {
                             blind = true;
                             continue;
                         }
-                        let workloads = cx.ws.workloads.iter().any(|w| in_scope.contains(&w.namespace.as_str()) && pods.matches(&w.labels));
+                        let workloads = in_scope
+                            .iter()
+                            .flat_map(|ns| cx.engine.workloads_in(ns))
+                            .any(|&i| cx.ws.workloads.get(i).is_some_and(|w| pods.matches(&w.labels)));
                         let known = runtime.iter().any(|(ns, l)| in_scope.contains(ns) && pods.matches(l));
                         if workloads || known {
                             continue;

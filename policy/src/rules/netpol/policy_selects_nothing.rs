@@ -63,7 +63,8 @@ declare_rule! {
 
 impl RuleCheck for PolicySelectsNothing {
     fn check(cx: &Context<'_>, out: &mut Diagnostics) {
-        for p in cx.ws.policies.iter().filter(|p| cx.ws.reported(&p.obj)) {
+        let runtime = cx.runtime_pods();
+        for (pi, p) in cx.ws.policies.iter().enumerate().filter(|(_, p)| cx.ws.reported(&p.obj)) {
             // An invalid selector is NR101's finding.
             if p.pod_selector.invalid.is_some() {
                 continue;
@@ -74,13 +75,11 @@ impl RuleCheck for PolicySelectsNothing {
                 out.unverifiable(&<Self as Rule>::META, Some(p.id.clone()), loc, &what, &cx.ws.coverage);
                 continue;
             }
-            let in_namespace: Vec<_> = cx.ws.workloads.iter().filter(|w| w.namespace == p.namespace).collect();
-            if in_namespace.iter().any(|w| p.pod_selector.matches(&w.labels)) {
+            if !cx.engine.selected_by(pi).is_empty() {
                 continue;
             }
             // Pods the cluster runs without manifests in the input (profile components, ACME
             // solver pods) are real targets too.
-            let runtime = cx.runtime_pods();
             if runtime.iter().any(|(ns, l)| *ns == p.namespace && p.pod_selector.matches(l)) {
                 continue;
             }
@@ -95,6 +94,7 @@ impl RuleCheck for PolicySelectsNothing {
                     p.pod_selector
                 ),
             );
+            let in_namespace: Vec<_> = cx.engine.workloads_in(&p.namespace).iter().filter_map(|&i| cx.ws.workloads.get(i)).collect();
             d.explanation = match in_namespace.len() {
                 0 => vec![format!("the input has no Pod or pod template in namespace `{}`", p.namespace)],
                 n => {
