@@ -4,7 +4,7 @@
 use std::net::IpAddr;
 
 use netreach_policy::model::Protocol;
-use netreach_policy::netpol::{Endpoint, Verdict};
+use netreach_policy::netpol::{Endpoint, SideVerdict, Target, Verdict};
 use netreach_policy::report::{render_text, Files};
 use netreach_policy::{check_selected, Connectivity, Engine, Options, Source, Workspace};
 
@@ -18,7 +18,7 @@ Usage:
   netreach check [-o text|json] [--namespace NS] [--engine native|wasm] [--profile FILE]
                  [--rule RULE]... [--skip RULE]... [--severity RULE=error|warning|info]... PATH...
   netreach connectivity [-o text|json] [--focus-workload NS/NAME] [--namespace NS] PATH...
-  netreach explain --from NS/NAME|IP --to NS/NAME|IP --port N [--protocol TCP|UDP|SCTP] PATH...
+  netreach explain --from NS/NAME|IP --to NS/NAME|IP|HOST --port N [--protocol TCP|UDP|SCTP] PATH...
   netreach admit [--settings FILE] REQUEST.json
   netreach admit --object MANIFEST [--context PATH]... [--operation OP] [--settings FILE]
   netreach artifacts --out DIR
@@ -254,6 +254,11 @@ fn connectivity(ws: &Workspace, a: &Args) -> Out {
     (0, out, warn)
 }
 
+/// `a.b` of letters, digits, `-` and `.`, not a `namespace/name`.
+fn is_host_name(s: &str) -> bool {
+    s.contains('.') && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.')
+}
+
 fn endpoint(ws: &Workspace, s: &str) -> Result<Endpoint, String> {
     if let Ok(ip) = s.parse::<IpAddr>() {
         return Ok(Endpoint::Ip(ip));
@@ -273,12 +278,23 @@ fn explain(ws: &Workspace, a: &Args) -> Out {
     let Some(protocol) = Protocol::parse(&proto) else {
         return usage_error(&format!("--protocol must be TCP, UDP or SCTP, not {proto}"));
     };
-    let (from_ep, to_ep) = match (endpoint(ws, from), endpoint(ws, to)) {
-        (Ok(f), Ok(t)) => (f, t),
+    let engine = Engine::new(ws);
+    let v: Verdict = match (endpoint(ws, from), endpoint(ws, to)) {
+        (Ok(f), Ok(t)) => engine.allowed(f, t, port, protocol),
+        // A host name outside the cluster: only the source's egress decides, as for the
+        // declared needs of NR207.
+        (Ok(Endpoint::Workload(f)), Err(_)) if is_host_name(to) => {
+            let egress = engine.egress_to(f, &Target::Host(to.to_ascii_lowercase()), port, protocol);
+            let ingress = SideVerdict {
+                allowed: true,
+                allowed_by: Vec::new(),
+                isolated_by: Vec::new(),
+                reasons: vec![format!("destination {to} is outside the cluster: no NetworkPolicy governs its ingress")],
+            };
+            Verdict { allowed: egress.allowed, egress, ingress }
+        }
         (Err(e), _) | (_, Err(e)) => return (2, String::new(), format!("error: {e}\n")),
     };
-    let engine = Engine::new(ws);
-    let v: Verdict = engine.allowed(from_ep, to_ep, port, protocol);
     let code = if v.allowed { 0 } else { 1 };
     let out = if a.output == "json" {
         format!("{}\n", serde_json::to_string_pretty(&v).unwrap_or_default())

@@ -99,6 +99,27 @@ fn rules_lists_every_rule() {
 }
 
 #[test]
+fn explain_names_the_layer_the_rules_report() {
+    // NR207 reports the declared need as blocked by the egress policies; explain to the same
+    // host and port gives the same reasons.
+    let case = "tests/corpus/scenarios/distributed-issuer-proxy/broken";
+    let (_, report, _) = netreach(&["check", "-o", "json", "--profile", &format!("{case}/profile.yaml"), &format!("{case}/input.yaml")], None);
+    let v: serde_json::Value = serde_json::from_str(&report).unwrap();
+    let nr206 = v["diagnostics"].as_array().unwrap().iter().find(|d| d["rule"] == "NR206").expect("NR206 finding");
+    let (code, out, err) = netreach(&["explain", "--from", "venafi/distributed-issuer", "--to", "10.20.30.40", "--port", "3128", &format!("{case}/input.yaml")], None);
+    assert_eq!(code, 1, "{out}{err}");
+    for reason in nr206["explanation"].as_array().unwrap() {
+        assert!(out.contains(reason.as_str().unwrap()), "explain lacks {reason}:\n{out}");
+    }
+    // An external host name: only the source's egress decides.
+    let case = "tests/corpus/reachability/requirement-blocked/fail-requirements-document/input.yaml";
+    let (code, out, _) = netreach(&["explain", "--from", "venafi/distributed-issuer", "--to", "ngts.paloaltonetworks.com", "--port", "443", case], None);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("ipBlock 0.0.0.0/0 may contain the address of ngts.paloaltonetworks.com"), "{out}");
+    assert!(out.contains("outside the cluster: no NetworkPolicy governs its ingress"), "{out}");
+}
+
+#[test]
 fn rule_selection_and_rule_listing() {
     // --rule runs only the rules named; ids and names both work.
     let (code, out, _) = netreach(&["check", "--rule", "dns-udp-blocked", "--rule", "NR115", "examples/platform"], None);

@@ -637,6 +637,27 @@ mod tests {
     }
 
     #[test]
+    fn reachability_needs_context_or_says_unverifiable() {
+        let deployment = json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web", "namespace": "shop"},
+            "spec": {"selector": {"matchLabels": {"app": "web"}}, "template": {"metadata": {"labels": {"app": "web"}},
+            "spec": {"containers": [{"name": "web", "image": "shop/web"}]}}}});
+        let req = json!({"uid": "u", "namespace": "shop", "object": deployment});
+        // Alone: whether DNS is blocked is not known, and the answer says so instead of guessing.
+        let alone = review(&req, &Settings::default(), vec![], Coverage::Object).unwrap();
+        let nr201: Vec<&ReportDiagnostic> = alone.findings.iter().filter(|d| d.rule == "NR201").collect();
+        assert_eq!(nr201.len(), 1, "{:?}", alone.findings);
+        assert_eq!(nr201[0].severity, Severity::Info);
+        assert!(nr201[0].message.starts_with("unverifiable: whether `shop/web[Deployment]` can reach DNS"), "{}", nr201[0].message);
+        assert!(alone.verdict.accepted);
+        // With the namespace's default-deny in context, the real finding denies the Deployment.
+        let deny = json!({"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": {"name": "deny", "namespace": "shop"},
+            "spec": {"podSelector": {}, "policyTypes": ["Egress"]}});
+        let with = review(&req, &Settings::default(), context_sources(vec![deny]), Coverage::Namespace("shop".into())).unwrap();
+        assert!(!with.verdict.accepted, "{:?}", with.verdict);
+        assert!(with.verdict.message.as_deref().is_some_and(|m| m.contains("NR201")), "{:?}", with.verdict);
+    }
+
+    #[test]
     fn review_namespace_falls_back_to_the_object() {
         assert_eq!(review_namespace(&json!({"uid": "u", "namespace": "a", "object": bad_policy()})).as_deref(), Some("a"));
         assert_eq!(review_namespace(&json!({"uid": "u", "object": bad_policy()})).as_deref(), Some("shop"));

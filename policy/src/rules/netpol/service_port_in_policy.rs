@@ -118,6 +118,18 @@ fn listens(w: &Workload, proto: Protocol, port: u16) -> bool {
 impl RuleCheck for ServicePortInPolicy {
     fn check(cx: &Context<'_>, out: &mut Diagnostics) {
         let meta = <Self as Rule>::META;
+        if cx.ws.coverage != crate::model::Coverage::Complete {
+            // Services and pods of the namespaces involved may be missing: say so for each
+            // reviewed policy that allows numeric ports.
+            for p in cx.ws.policies.iter().filter(|p| cx.ws.reported(&p.obj)) {
+                let numeric = p.ingress.iter().chain(&p.egress).flat_map(|r| r.ports.iter().flatten()).any(|m| matches!(m.port, PortSel::Range(..)));
+                if numeric {
+                    let what = format!("whether NetworkPolicy `{}` allows Service ports instead of pod ports", p.qualified_name());
+                    out.unverifiable(&meta, Some(p.id.clone()), cx.at(&p.obj, "spec"), &what, &cx.ws.coverage);
+                }
+            }
+            return;
+        }
         let mut seen: Vec<String> = Vec::new();
         for svc in &cx.ws.services {
             for (port, target, proto, bi) in mismatches(cx, svc) {
