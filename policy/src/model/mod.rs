@@ -237,6 +237,19 @@ pub struct Ingress {
     pub spec: IngressSpec,
 }
 
+/// A ConfigMap: only its string data matters here.
+#[derive(Debug, Clone)]
+pub struct ConfigMap {
+    /// Identity.
+    pub id: ObjectId,
+    /// Where.
+    pub obj: ObjRef,
+    /// Namespace.
+    pub namespace: String,
+    /// `data`.
+    pub data: BTreeMap<String, String>,
+}
+
 /// A RoleBinding or ClusterRoleBinding: only who it binds matters here (API clients).
 #[derive(Debug, Clone)]
 pub struct Binding {
@@ -388,6 +401,8 @@ pub struct Workspace {
     pub certificates: Vec<Certificate>,
     /// Declared requirements (netreach's `Requirements` documents).
     pub requirements: Vec<Requirements>,
+    /// ConfigMaps (their `data`, for values workloads read into their environment).
+    pub config_maps: Vec<ConfigMap>,
     /// Input problems.
     pub problems: Vec<Problem>,
     /// Objects of kinds that are not analysed, per kind.
@@ -614,6 +629,13 @@ impl Workspace {
                 }
                 None => false,
             },
+            "ConfigMap" => match self.typed::<BTreeMap<String, String>>(map.get("data"), &obj, "data") {
+                Some(data) => {
+                    self.config_maps.push(ConfigMap { id: id.clone(), obj: obj.clone(), namespace: ns, data });
+                    true
+                }
+                None => false,
+            },
             "Certificate" => match self.typed::<CertificateSpec>(map.get("spec"), &obj, "spec") {
                 Some(spec) => {
                     self.certificates.push(Certificate { id: id.clone(), obj: obj.clone(), namespace: ns, issuer: spec.issuer_ref });
@@ -823,7 +845,7 @@ type Seen = HashMap<SeenKey, Vec<(ObjRef, ObjectId)>>;
 /// The apiVersion served for each analysed kind (Kubernetes 1.37).
 fn served_api_version(kind: &str) -> Option<&'static str> {
     Some(match kind {
-        "Namespace" | "Pod" | "Service" | "ReplicationController" => "v1",
+        "Namespace" | "Pod" | "Service" | "ReplicationController" | "ConfigMap" => "v1",
         "Deployment" | "ReplicaSet" | "StatefulSet" | "DaemonSet" => "apps/v1",
         "Job" | "CronJob" => "batch/v1",
         "NetworkPolicy" | "Ingress" => "networking.k8s.io/v1",

@@ -1,6 +1,7 @@
 use std::net::IpAddr;
 
 use super::containers;
+use crate::model::ConfigMap;
 use crate::report::Severity;
 use crate::rules::{declare_rule, Context, Diagnostics, Rule, RuleCheck};
 
@@ -9,7 +10,8 @@ declare_rule! {
     ///
     /// ## What it does
     /// Finds IP addresses — bare or inside a URL — in containers' `env` values (but
-    /// `NO_PROXY`, which lists cluster addresses on purpose), `command` and `args`, and in
+    /// `NO_PROXY`, which lists cluster addresses on purpose), `command` and `args`, in the
+    /// data of ConfigMaps of the input they read (`envFrom`, `configMapKeyRef`), and in
     /// `hostAliases[].ip`, that are cluster addresses: inside the profile's
     /// `podCIDRs` or `serviceCIDRs`, or equal to the ClusterIP of a Service or the IP of a Pod
     /// in the input. (Without the CIDRs in the profile only the input's addresses are known.)
@@ -70,6 +72,17 @@ declare_rule! {
     }
 }
 
+/// Why an address in a manifest is a problem, and what to write instead.
+fn advise(d: &mut crate::report::Diagnostic) {
+    d.explanation = vec!["pod IPs change on every restart and ClusterIPs when a Service is re-created; NetworkPolicy selectors cannot follow an address".into()];
+    d.help = Some("use the Service's DNS name (`svc.ns`, `svc.ns.svc.cluster.local`) instead".into());
+}
+
+/// ConfigMap `name` of namespace `ns` in the input.
+fn config_map<'w>(cx: &Context<'w>, ns: &str, name: &str) -> Option<&'w ConfigMap> {
+    cx.ws.config_maps.iter().find(|m| m.namespace == ns && m.id.name == name)
+}
+
 /// IP addresses written in `s` (dotted IPv4 runs, and IPv6 runs with at least two colons).
 pub(crate) fn ip_literals(s: &str) -> Vec<IpAddr> {
     let mut out = Vec::new();
@@ -128,6 +141,36 @@ impl RuleCheck for HardcodedClusterIp {
             for (i, h) in w.spec.host_aliases.iter().flatten().enumerate() {
                 fields.push((w.template_field(&format!("spec.hostAliases[{i}].ip")), h.ip.clone()));
             }
+            // Values read from ConfigMaps of the input: (map, key, value, the field that reads it).
+            let mut from_maps: Vec<(&ConfigMap, &str, &str, String)> = Vec::new();
+            for (base, c) in containers(w) {
+                for (i, e) in c.env_from.iter().flatten().enumerate() {
+                    let Some(m) = e.config_map_ref.as_ref().and_then(|r| config_map(cx, &w.namespace, &r.name)) else { continue };
+                    for (k, v) in &m.data {
+                        from_maps.push((m, k, v, format!("{base}.envFrom[{i}]")));
+                    }
+                }
+                for (i, e) in c.env.iter().flatten().enumerate() {
+                    let Some(r) = e.value_from.as_ref().and_then(|f| f.config_map_key_ref.as_ref()) else { continue };
+                    let Some(m) = config_map(cx, &w.namespace, &r.name) else { continue };
+                    if let Some((k, v)) = m.data.get_key_value(&r.key) {
+                        from_maps.push((m, k, v, format!("{base}.env[{i}]")));
+                    }
+                }
+            }
+            for (m, key, text, reader) in from_maps {
+                for ip in ip_literals(text) {
+                    let Some(what) = classify(ip) else { continue };
+                    let at = if cx.ws.reported(&m.obj) { cx.at(&m.obj, &crate::source::join_key("data", key)) } else { cx.at(&w.obj, &reader) };
+                    let d = out.report(
+                        &meta,
+                        Some(m.id.clone()),
+                        at,
+                        format!("ConfigMap `{}/{}` key `{key}`, read by `{}`, hard-codes {ip}, {what}", m.namespace, m.id.name, w.display()),
+                    );
+                    advise(d);
+                }
+            }
             for (path, text) in fields {
                 for ip in ip_literals(&text) {
                     let Some(what) = classify(ip) else { continue };
@@ -137,8 +180,7 @@ impl RuleCheck for HardcodedClusterIp {
                         cx.at(&w.obj, &path),
                         format!("`{}` hard-codes {ip}, {what}", w.display()),
                     );
-                    d.explanation = vec!["pod IPs change on every restart and ClusterIPs when a Service is re-created; NetworkPolicy selectors cannot follow an address".into()];
-                    d.help = Some("use the Service's DNS name (`svc.ns`, `svc.ns.svc.cluster.local`) instead".into());
+                    advise(d);
                 }
             }
         }
