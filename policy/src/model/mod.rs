@@ -1,6 +1,7 @@
 //! Typed objects with their positions: namespaces, workloads (pods and pod templates),
 //! Services and NetworkPolicies. One bad document or object never sinks the others.
 
+pub mod host;
 mod network_policy;
 pub mod proxy;
 mod requirement;
@@ -237,6 +238,19 @@ pub struct Ingress {
     pub spec: IngressSpec,
 }
 
+/// An IngressClass.
+#[derive(Debug, Clone)]
+pub struct IngressClass {
+    /// Identity.
+    pub id: ObjectId,
+    /// Where.
+    pub obj: ObjRef,
+    /// `spec.controller`.
+    pub controller: Option<String>,
+    /// Marked as the default class (`ingressclass.kubernetes.io/is-default-class: "true"`).
+    pub default: bool,
+}
+
 /// A ConfigMap: only its string data matters here.
 #[derive(Debug, Clone)]
 pub struct ConfigMap {
@@ -403,6 +417,8 @@ pub struct Workspace {
     pub requirements: Vec<Requirements>,
     /// ConfigMaps (their `data`, for values workloads read into their environment).
     pub config_maps: Vec<ConfigMap>,
+    /// IngressClasses.
+    pub ingress_classes: Vec<IngressClass>,
     /// Input problems.
     pub problems: Vec<Problem>,
     /// Objects of kinds that are not analysed, per kind.
@@ -577,7 +593,7 @@ impl Workspace {
             self.problem(ProblemKind::Object, &obj, "metadata", format!("{kind} has no `metadata.name`"), None);
             return;
         };
-        let namespaced = !matches!(kind.as_str(), "Namespace" | "ClusterRoleBinding" | "ClusterIssuer");
+        let namespaced = !matches!(kind.as_str(), "Namespace" | "ClusterRoleBinding" | "ClusterIssuer" | "IngressClass");
         let namespace = namespaced.then(|| {
             meta.namespace.clone().filter(|n| !n.is_empty()).unwrap_or_else(|| options.default_namespace.clone())
         });
@@ -607,7 +623,7 @@ impl Workspace {
                 }
                 None => false,
             },
-            "Ingress" => match self.typed::<IngressSpec>(map.get("spec"), &obj, "spec") {
+            "Ingress" => match self.typed::<IngressSpec>(with_path_types(map.get("spec")).as_ref(), &obj, "spec") {
                 Some(spec) => {
                     let annotations = meta.annotations.clone().unwrap_or_default();
                     self.ingresses.push(Ingress { id: id.clone(), obj: obj.clone(), namespace: ns, annotations, spec });
@@ -625,6 +641,14 @@ impl Workspace {
             "Issuer" | "ClusterIssuer" => match self.typed::<IssuerSpec>(map.get("spec"), &obj, "spec") {
                 Some(spec) => {
                     self.issuers.push(Issuer { id: id.clone(), obj: obj.clone(), namespace: namespace.clone(), acme: spec.acme });
+                    true
+                }
+                None => false,
+            },
+            "IngressClass" => match self.typed::<k8s_openapi::api::networking::v1::IngressClassSpec>(map.get("spec"), &obj, "spec") {
+                Some(spec) => {
+                    let default = meta.annotations.as_ref().and_then(|a| a.get("ingressclass.kubernetes.io/is-default-class")).is_some_and(|v| v == "true");
+                    self.ingress_classes.push(IngressClass { id: id.clone(), obj: obj.clone(), controller: spec.controller, default });
                     true
                 }
                 None => false,
@@ -848,12 +872,29 @@ fn served_api_version(kind: &str) -> Option<&'static str> {
         "Namespace" | "Pod" | "Service" | "ReplicationController" | "ConfigMap" => "v1",
         "Deployment" | "ReplicaSet" | "StatefulSet" | "DaemonSet" => "apps/v1",
         "Job" | "CronJob" => "batch/v1",
-        "NetworkPolicy" | "Ingress" => "networking.k8s.io/v1",
+        "NetworkPolicy" | "Ingress" | "IngressClass" => "networking.k8s.io/v1",
         "RoleBinding" | "ClusterRoleBinding" => "rbac.authorization.k8s.io/v1",
         "Issuer" | "ClusterIssuer" | "Certificate" => "cert-manager.io/v1",
         REQUIREMENTS_KIND => requirement::API_VERSION,
         _ => return None,
     })
+}
+
+/// An Ingress spec with `pathType: ""` where a path lacks one: the API requires the field, and
+/// NR322 reports it with its position rather than the whole Ingress failing to load.
+fn with_path_types(spec: Option<&Value>) -> Option<Value> {
+    let mut spec = spec?.clone();
+    if let Some(rules) = spec.get_mut("rules").and_then(Value::as_array_mut) {
+        for rule in rules {
+            let paths = rule.get_mut("http").and_then(|h| h.get_mut("paths")).and_then(Value::as_array_mut);
+            for p in paths.into_iter().flatten() {
+                if let Some(m) = p.as_object_mut() {
+                    m.entry("pathType").or_insert(Value::String(String::new()));
+                }
+            }
+        }
+    }
+    Some(spec)
 }
 
 fn type_name(v: &Value) -> &'static str {

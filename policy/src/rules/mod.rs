@@ -4,6 +4,7 @@
 //! To add a rule: copy a rule file, give it a new id and name, add one line to [`ALL`], and add
 //! `fail-*` and `pass-*` folders under `tests/corpus/<family>/<rule-name>/`.
 
+mod edge;
 mod environment;
 mod input;
 mod netpol;
@@ -201,6 +202,18 @@ pub static ALL: &[RuleEntry] = &[
     entry::<reachability::Http01SolverBlocked>(),
     entry::<reachability::CertManagerEgress>(),
     entry::<reachability::IstiodBlocked>(),
+    entry::<edge::IngressHostInvalid>(),
+    entry::<edge::RuleHostNotInTls>(),
+    entry::<edge::TlsHostNotRouted>(),
+    entry::<edge::IngressWithoutTls>(),
+    entry::<edge::TlsUnusableByCertManager>(),
+    entry::<edge::ConflictingIssuerAnnotations>(),
+    entry::<edge::IssuerMissing>(),
+    entry::<edge::NginxAllowlistInvalid>(),
+    entry::<edge::AuthAnnotationsBroken>(),
+    entry::<edge::IngressClassUnresolved>(),
+    entry::<edge::BackendMissing>(),
+    entry::<edge::IngressPathInvalid>(),
     entry::<environment::NoProxyMissesCluster>(),
     entry::<environment::ProxyEnvMalformed>(),
     entry::<environment::HardcodedClusterIp>(),

@@ -1,0 +1,65 @@
+//! Ingress, TLS and cert-manager (`NR3xx`): what the API server, cert-manager's webhook and
+//! ingress-shim, and ingress-nginx accept or silently ignore, checked before apply.
+
+mod auth_annotations_broken;
+mod backend_missing;
+mod conflicting_issuer_annotations;
+mod ingress_class_unresolved;
+mod ingress_host_invalid;
+mod ingress_path_invalid;
+mod ingress_without_tls;
+mod issuer_missing;
+mod nginx_allowlist_invalid;
+mod rule_host_not_in_tls;
+mod tls_host_not_routed;
+mod tls_unusable_by_cert_manager;
+
+pub use auth_annotations_broken::AuthAnnotationsBroken;
+pub use backend_missing::BackendMissing;
+pub use conflicting_issuer_annotations::ConflictingIssuerAnnotations;
+pub use ingress_class_unresolved::IngressClassUnresolved;
+pub use ingress_host_invalid::IngressHostInvalid;
+pub use ingress_path_invalid::IngressPathInvalid;
+pub use ingress_without_tls::IngressWithoutTls;
+pub use issuer_missing::IssuerMissing;
+pub use nginx_allowlist_invalid::NginxAllowlistInvalid;
+pub use rule_host_not_in_tls::RuleHostNotInTls;
+pub use tls_host_not_routed::TlsHostNotRouted;
+pub use tls_unusable_by_cert_manager::TlsUnusableByCertManager;
+
+use crate::model::Ingress;
+use crate::source::join_index;
+
+/// The annotations by which cert-manager's ingress-shim manages an Ingress's certificates.
+pub(crate) const SHIM_ANNOTATIONS: [&str; 3] = ["cert-manager.io/issuer", "cert-manager.io/cluster-issuer", "kubernetes.io/tls-acme"];
+
+/// Whether ingress-shim issues certificates for `ing`.
+fn shim_managed(ing: &Ingress) -> bool {
+    SHIM_ANNOTATIONS.iter().any(|a| match ing.annotations.get(*a) {
+        Some(v) if *a == "kubernetes.io/tls-acme" => v == "true",
+        Some(_) => true,
+        None => false,
+    })
+}
+
+/// Every non-empty `rules[].host` with its field path.
+fn rule_hosts(ing: &Ingress) -> Vec<(String, &str)> {
+    ing.spec
+        .rules
+        .iter()
+        .flatten()
+        .enumerate()
+        .filter_map(|(i, r)| r.host.as_deref().filter(|h| !h.is_empty()).map(|h| (format!("{}.host", join_index("spec.rules", i)), h)))
+        .collect()
+}
+
+/// Every `tls[].hosts[]` entry with its field path.
+fn tls_hosts(ing: &Ingress) -> Vec<(String, &str)> {
+    let mut out = Vec::new();
+    for (i, t) in ing.spec.tls.iter().flatten().enumerate() {
+        for (j, h) in t.hosts.iter().flatten().enumerate() {
+            out.push((join_index(&format!("{}.hosts", join_index("spec.tls", i)), j), h.as_str()));
+        }
+    }
+    out
+}

@@ -1,0 +1,95 @@
+use super::{rule_hosts, shim_managed, tls_hosts};
+use crate::model::host::{covers, ingress_host_error};
+use crate::report::{Fix, Severity};
+use crate::rules::{declare_rule, Context, Diagnostics, Rule, RuleCheck};
+
+declare_rule! {
+    /// Rule host not covered by the TLS hosts
+    ///
+    /// ## What it does
+    /// Finds an Ingress with `spec.tls` whose `rules[].host` is covered by no `tls[].hosts`
+    /// entry — equal to it, or `*.domain` where the host is exactly one label more. A warning;
+    /// an error when cert-manager issues the certificate (`cert-manager.io/issuer`,
+    /// `cert-manager.io/cluster-issuer`, `kubernetes.io/tls-acme`): the certificate it requests
+    /// lists the TLS hosts only.
+    ///
+    /// ## Why is this bad?
+    /// The controller serves that host with the default certificate (or one for other names):
+    /// browsers say "Your connection is not private" and clients refuse the connection. A
+    /// wildcard covers one label only: `*.example.com` does not cover `example.com` nor
+    /// `a.b.example.com`.
+    ///
+    /// ## Example
+    /// ```yaml,expect_diagnostic
+    /// apiVersion: networking.k8s.io/v1
+    /// kind: Ingress
+    /// metadata:
+    ///   name: demo
+    ///   namespace: demo
+    ///   annotations: {cert-manager.io/cluster-issuer: letsencrypt-prod}
+    /// spec:
+    ///   tls: [{hosts: [www.demo.example.com], secretName: demo-tls}]
+    ///   rules:
+    ///     - host: demo.example.com
+    ///       http:
+    ///         paths: [{path: /, pathType: Prefix, backend: {service: {name: demo, port: {number: 80}}}}]
+    /// ```
+    /// Use instead:
+    /// ```yaml
+    /// apiVersion: networking.k8s.io/v1
+    /// kind: Ingress
+    /// metadata:
+    ///   name: demo
+    ///   namespace: demo
+    ///   annotations: {cert-manager.io/cluster-issuer: letsencrypt-prod}
+    /// spec:
+    ///   tls: [{hosts: [demo.example.com], secretName: demo-tls}]
+    ///   rules:
+    ///     - host: demo.example.com
+    ///       http:
+    ///         paths: [{path: /, pathType: Prefix, backend: {service: {name: demo, port: {number: 80}}}}]
+    /// ```
+    pub RuleHostNotInTls {
+        id: "NR302", name: "rule-host-not-in-tls", severity: Severity::Warning, tags: &["iso27001:A.13.1.2"],
+    }
+}
+
+impl RuleCheck for RuleHostNotInTls {
+    fn check(cx: &Context<'_>, out: &mut Diagnostics) {
+        let meta = <Self as Rule>::META;
+        for ing in cx.ws.ingresses.iter().filter(|i| cx.ws.reported(&i.obj)) {
+            if ing.spec.tls.as_ref().is_none_or(Vec::is_empty) {
+                continue;
+            }
+            let tls = tls_hosts(ing);
+            for (path, host) in rule_hosts(ing) {
+                // An invalid host is NR301's finding.
+                if ingress_host_error(host).is_some() || tls.iter().any(|(_, t)| covers(t, host)) {
+                    continue;
+                }
+                let listed: Vec<&str> = tls.iter().map(|(_, t)| *t).collect();
+                let d = out.report(
+                    &meta,
+                    Some(ing.id.clone()),
+                    cx.at(&ing.obj, &path),
+                    format!("host `{host}` of Ingress `{}` is not in its TLS hosts: clients get a certificate for other names", ing.id.name),
+                );
+                if shim_managed(ing) {
+                    d.severity = Severity::Error;
+                    d.explanation.push("cert-manager requests the certificate for the `tls.hosts` only, so it will not cover this host".into());
+                }
+                d.explanation.push(if listed.is_empty() {
+                    "`spec.tls` lists no hosts".into()
+                } else {
+                    format!("TLS hosts: {} (a wildcard covers exactly one label)", listed.join(", "))
+                });
+                d.help = Some(format!("add `{host}` to `spec.tls[].hosts` (the entry whose secret should hold its certificate)"));
+                d.fix = Some(Fix {
+                    description: format!("list {host} in the first TLS entry"),
+                    patch: format!("spec:\n  tls:\n    - hosts: [{}]", listed.iter().copied().chain([host]).collect::<Vec<_>>().join(", ")),
+                    target: ing.id.clone(),
+                });
+            }
+        }
+    }
+}
