@@ -36,7 +36,7 @@ pub fn dns1123_subdomain_error(s: &str) -> Option<String> {
 /// not an IP address — or `None` when it is valid.
 pub fn ingress_host_error(host: &str) -> Option<String> {
     if host.parse::<IpAddr>().is_ok() {
-        return Some("it is an IP address; an Ingress host must be a DNS name".into());
+        return Some("it is an IP address, not a DNS name".into());
     }
     let rest = host.strip_prefix("*.").unwrap_or(host);
     if rest.contains('*') {

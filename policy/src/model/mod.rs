@@ -288,6 +288,8 @@ pub struct Issuer {
     pub namespace: Option<String>,
     /// The ACME solvers, when it is an ACME issuer.
     pub acme: Option<Acme>,
+    /// `spec` as written, for the rules that mirror cert-manager's validation.
+    pub spec: Value,
 }
 
 /// The ACME part of an issuer.
@@ -323,6 +325,10 @@ pub struct Certificate {
     pub namespace: String,
     /// `spec.issuerRef`.
     pub issuer: IssuerRef,
+    /// `metadata.labels` (ACME solver selectors match them).
+    pub labels: Labels,
+    /// `spec` as written, for the rules that mirror cert-manager's validation.
+    pub spec: Value,
 }
 
 /// A reference to an Issuer or ClusterIssuer.
@@ -640,7 +646,8 @@ impl Workspace {
             },
             "Issuer" | "ClusterIssuer" => match self.typed::<IssuerSpec>(map.get("spec"), &obj, "spec") {
                 Some(spec) => {
-                    self.issuers.push(Issuer { id: id.clone(), obj: obj.clone(), namespace: namespace.clone(), acme: spec.acme });
+                    let raw = map.get("spec").cloned().unwrap_or(Value::Null);
+                    self.issuers.push(Issuer { id: id.clone(), obj: obj.clone(), namespace: namespace.clone(), acme: spec.acme, spec: raw });
                     true
                 }
                 None => false,
@@ -662,7 +669,9 @@ impl Workspace {
             },
             "Certificate" => match self.typed::<CertificateSpec>(map.get("spec"), &obj, "spec") {
                 Some(spec) => {
-                    self.certificates.push(Certificate { id: id.clone(), obj: obj.clone(), namespace: ns, issuer: spec.issuer_ref });
+                    let raw = map.get("spec").cloned().unwrap_or(Value::Null);
+                    let labels = meta.labels.clone().unwrap_or_default();
+                    self.certificates.push(Certificate { id: id.clone(), obj: obj.clone(), namespace: ns, issuer: spec.issuer_ref, labels, spec: raw });
                     true
                 }
                 None => false,

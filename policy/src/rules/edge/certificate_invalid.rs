@@ -1,0 +1,221 @@
+use std::net::IpAddr;
+
+use serde_json::Value;
+
+use crate::model::host::ingress_host_error;
+use crate::report::Severity;
+use crate::rules::{declare_rule, Context, Diagnostics, Rule, RuleCheck};
+use crate::source::join_index;
+
+declare_rule! {
+    /// Certificate would be rejected by the cert-manager webhook
+    ///
+    /// ## What it does
+    /// Mirrors cert-manager's `ValidateCertificateSpec`: `secretName` and `issuerRef.name` set;
+    /// `issuerRef.kind` `Issuer` or `ClusterIssuer` for cert-manager's own group; at least one
+    /// of `commonName`, `dnsNames`, `uris`, `emailAddresses`, `ipAddresses`, `otherNames`;
+    /// `commonName` at most 64 characters; valid IP and e-mail addresses; private key
+    /// algorithm `RSA` (2048–8192 bits), `ECDSA` (256, 384 or 521) or `Ed25519`; `duration` at
+    /// least 1h; `renewBefore` at least 5m and shorter than the duration (default 90 days);
+    /// not both `renewBefore` and `renewBeforePercentage`; known `usages`;
+    /// `revisionHistoryLimit` at least 1. And what the webhook lets through but no CA issues:
+    /// each `dnsNames` entry must be a lower-case DNS name (one leading `*.` allowed), not an
+    /// IP address.
+    ///
+    /// ## Why is this bad?
+    /// A rejected Certificate fails the whole apply; a bad DNS name passes the webhook and the
+    /// order then fails at the CA, leaving the Certificate not ready.
+    ///
+    /// ## Example
+    /// ```yaml,expect_diagnostic
+    /// apiVersion: cert-manager.io/v1
+    /// kind: Certificate
+    /// metadata: {name: demo, namespace: demo}
+    /// spec:
+    ///   secretName: demo-tls
+    ///   dnsNames: [demo.example.com]
+    ///   duration: 30m
+    ///   issuerRef: {name: letsencrypt-prod, kind: ClusterIssuer}
+    /// ```
+    /// Use instead:
+    /// ```yaml
+    /// apiVersion: cert-manager.io/v1
+    /// kind: Certificate
+    /// metadata: {name: demo, namespace: demo}
+    /// spec:
+    ///   secretName: demo-tls
+    ///   dnsNames: [demo.example.com]
+    ///   duration: 2160h
+    ///   issuerRef: {name: letsencrypt-prod, kind: ClusterIssuer}
+    /// ```
+    pub CertificateInvalid {
+        id: "NR308", name: "certificate-invalid", severity: Severity::Error, tags: &["iso27001:A.10.1.2"],
+    }
+}
+
+/// Key usages cert-manager accepts.
+const USAGES: [&str; 23] = [
+    "signing", "digital signature", "content commitment", "key encipherment", "key agreement", "data encipherment", "cert sign",
+    "crl sign", "encipher only", "decipher only", "any", "server auth", "client auth", "code signing", "email protection",
+    "s/mime", "ipsec end system", "ipsec tunnel", "ipsec user", "timestamping", "ocsp signing", "microsoft sgc", "netscape sgc",
+];
+
+/// Seconds in a Go duration string (`2160h`, `1h30m`, `90s`, `1.5h`), or `None` if it is not one.
+pub(crate) fn go_duration(s: &str) -> Option<f64> {
+    let s = s.trim();
+    if s == "0" {
+        return Some(0.0);
+    }
+    let mut rest = s;
+    let mut total = 0.0;
+    if rest.is_empty() {
+        return None;
+    }
+    while !rest.is_empty() {
+        let num_end = rest.find(|c: char| !(c.is_ascii_digit() || c == '.'))?;
+        let (num, tail) = rest.split_at(num_end);
+        let n: f64 = num.parse().ok()?;
+        let unit_end = tail.find(|c: char| c.is_ascii_digit() || c == '.').unwrap_or(tail.len());
+        let (unit, next) = tail.split_at(unit_end);
+        let scale = match unit {
+            "ns" => 1e-9,
+            "us" | "µs" => 1e-6,
+            "ms" => 1e-3,
+            "s" => 1.0,
+            "m" => 60.0,
+            "h" => 3600.0,
+            _ => return None,
+        };
+        total += n * scale;
+        rest = next;
+    }
+    Some(total)
+}
+
+fn strs(v: &Value) -> Vec<(usize, &str)> {
+    v.as_array().map(|a| a.iter().enumerate().filter_map(|(i, x)| x.as_str().map(|s| (i, s))).collect()).unwrap_or_default()
+}
+
+fn non_empty(v: &Value) -> bool {
+    match v {
+        Value::Null => false,
+        Value::String(s) => !s.is_empty(),
+        Value::Array(a) => !a.is_empty(),
+        _ => true,
+    }
+}
+
+/// Every problem of a Certificate spec: (field path, message).
+fn problems(spec: &Value) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let field = |k: &str| spec.get(k).unwrap_or(&Value::Null);
+    let mut push = |p: String, m: String| out.push((p, m));
+    if field("secretName").as_str().is_none_or(str::is_empty) {
+        push("spec.secretName".into(), "`secretName` must be set".into());
+    }
+    let issuer = field("issuerRef");
+    if issuer.get("name").and_then(Value::as_str).is_none_or(str::is_empty) {
+        push("spec.issuerRef".into(), "`issuerRef.name` must be set".into());
+    }
+    let group = issuer.get("group").and_then(Value::as_str).unwrap_or("");
+    let kind = issuer.get("kind").and_then(Value::as_str).unwrap_or("");
+    if (group.is_empty() || group == "cert-manager.io") && !matches!(kind, "" | "Issuer" | "ClusterIssuer") {
+        push("spec.issuerRef.kind".into(), format!("`issuerRef.kind` {kind:?} must be Issuer or ClusterIssuer"));
+    }
+    let identities = ["commonName", "literalSubject", "dnsNames", "uris", "emailAddresses", "ipAddresses", "otherNames"];
+    if !identities.iter().any(|k| non_empty(field(k))) {
+        push("spec".into(), "at least one of commonName, dnsNames, uris, emailAddresses, ipAddresses or otherNames must be set".into());
+    }
+    if let Some(cn) = field("commonName").as_str().filter(|cn| cn.chars().count() > 64) {
+        push("spec.commonName".into(), format!("`commonName` has {} characters; at most 64 are allowed", cn.chars().count()));
+    }
+    for (i, ip) in strs(field("ipAddresses")) {
+        if ip.parse::<IpAddr>().is_err() {
+            push(join_index("spec.ipAddresses", i), format!("{ip:?} is not an IP address"));
+        }
+    }
+    for (i, e) in strs(field("emailAddresses")) {
+        let valid = e.split_once('@').is_some_and(|(l, d)| !l.is_empty() && d.contains('.') && !d.contains('@') && !e.contains(char::is_whitespace));
+        if !valid {
+            push(join_index("spec.emailAddresses", i), format!("{e:?} is not an e-mail address"));
+        }
+    }
+    for (i, d) in strs(field("dnsNames")) {
+        if let Some(why) = ingress_host_error(d) {
+            push(join_index("spec.dnsNames", i), format!("dnsName {d:?} is not a valid DNS name: {why}; the CA will refuse it"));
+        }
+    }
+    let key = field("privateKey");
+    let size = key.get("size").and_then(Value::as_i64).unwrap_or(0);
+    match key.get("algorithm").and_then(Value::as_str).unwrap_or("") {
+        "" | "RSA" if size > 0 && !(2048..=8192).contains(&size) => {
+            push("spec.privateKey.size".into(), format!("RSA key size {size} must be between 2048 and 8192"))
+        }
+        "ECDSA" if size > 0 && ![256, 384, 521].contains(&size) => {
+            push("spec.privateKey.size".into(), format!("ECDSA key size {size} must be 256, 384 or 521"))
+        }
+        "" | "RSA" | "ECDSA" | "Ed25519" => {}
+        other => push("spec.privateKey.algorithm".into(), format!("private key algorithm {other:?} must be RSA, ECDSA or Ed25519")),
+    }
+    let duration = match field("duration").as_str() {
+        None => Some(90.0 * 24.0 * 3600.0),
+        Some(d) => {
+            let parsed = go_duration(d);
+            match parsed {
+                None => push("spec.duration".into(), format!("duration {d:?} is not a duration such as `2160h`")),
+                Some(s) if s < 3600.0 => push("spec.duration".into(), format!("duration {d} is shorter than the minimum of 1h")),
+                Some(_) => {}
+            }
+            parsed
+        }
+    };
+    if let Some(rb) = field("renewBefore").as_str() {
+        match go_duration(rb) {
+            None => push("spec.renewBefore".into(), format!("renewBefore {rb:?} is not a duration such as `360h`")),
+            Some(s) if s < 300.0 => push("spec.renewBefore".into(), format!("renewBefore {rb} is shorter than the minimum of 5m")),
+            Some(s) if duration.is_some_and(|d| s >= d) => push("spec.renewBefore".into(), format!("renewBefore {rb} is not shorter than the certificate's duration")),
+            Some(_) => {}
+        }
+        if non_empty(field("renewBeforePercentage")) {
+            push("spec.renewBeforePercentage".into(), "renewBefore and renewBeforePercentage are mutually exclusive".into());
+        }
+    }
+    for (i, u) in strs(field("usages")) {
+        if !USAGES.contains(&u) {
+            push(join_index("spec.usages", i), format!("usage {u:?} is not a key usage cert-manager knows"));
+        }
+    }
+    if let Some(n) = field("revisionHistoryLimit").as_i64().filter(|n| *n < 1) {
+        push("spec.revisionHistoryLimit".into(), format!("revisionHistoryLimit {n} must be at least 1"));
+    }
+    out
+}
+
+impl RuleCheck for CertificateInvalid {
+    fn check(cx: &Context<'_>, out: &mut Diagnostics) {
+        let meta = <Self as Rule>::META;
+        for c in cx.ws.certificates.iter().filter(|c| cx.ws.reported(&c.obj)) {
+            for (path, message) in problems(&c.spec) {
+                let d = out.report(&meta, Some(c.id.clone()), cx.at(&c.obj, &path), format!("Certificate `{}/{}`: {message}", c.namespace, c.id.name));
+                d.help = Some("fix the field; cert-manager's webhook rejects the Certificate (or the CA refuses the order) otherwise".into());
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn go_durations() {
+        assert_eq!(go_duration("2160h"), Some(2160.0 * 3600.0));
+        assert_eq!(go_duration("1h30m"), Some(5400.0));
+        assert_eq!(go_duration("1.5h"), Some(5400.0));
+        assert_eq!(go_duration("90s"), Some(90.0));
+        assert_eq!(go_duration("0"), Some(0.0));
+        assert_eq!(go_duration("90d"), None);
+        assert_eq!(go_duration("h"), None);
+        assert_eq!(go_duration(""), None);
+    }
+}

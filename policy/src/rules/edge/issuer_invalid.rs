@@ -1,0 +1,191 @@
+use serde_json::Value;
+
+use crate::model::host::dns1123_subdomain_error;
+use crate::report::Severity;
+use crate::rules::{declare_rule, Context, Diagnostics, Rule, RuleCheck};
+use crate::source::join_index;
+
+declare_rule! {
+    /// Issuer or ClusterIssuer would be rejected by the cert-manager webhook
+    ///
+    /// ## What it does
+    /// Mirrors cert-manager's `ValidateIssuerConfig`: exactly one issuer type (`acme`, `ca`,
+    /// `selfSigned`, `vault`, `venafi`); for ACME, `server` and `privateKeySecretRef.name`,
+    /// not both `caBundle` and `skipTLSVerify`, and every solver exactly one of `http01` and
+    /// `dns01` — an `http01.ingress` naming at most one of `class`, `ingressClassName`, `name`
+    /// (`ingressClassName` a DNS-1123 subdomain) with `serviceType` ClusterIP or NodePort, a
+    /// `dns01` with exactly one provider and its required fields and `cnameStrategy` None or
+    /// Follow; for CA, `secretName`; for Vault, `server`, `path` and one auth method; for
+    /// Venafi, `zone` and exactly one of `tpp`, `cloud`, `ngts` (which needs `tsgID` and
+    /// `credentialsRef.name`).
+    ///
+    /// ## Why is this bad?
+    /// The webhook rejects the issuer, the apply fails, and every Certificate that names it
+    /// waits for an issuer that never becomes ready.
+    ///
+    /// ## Example
+    /// ```yaml,expect_diagnostic
+    /// apiVersion: cert-manager.io/v1
+    /// kind: ClusterIssuer
+    /// metadata: {name: letsencrypt-prod}
+    /// spec:
+    ///   acme:
+    ///     server: https://acme-v02.api.letsencrypt.org/directory
+    ///     solvers: [{http01: {ingress: {ingressClassName: nginx}}}]
+    /// ```
+    /// Use instead:
+    /// ```yaml
+    /// apiVersion: cert-manager.io/v1
+    /// kind: ClusterIssuer
+    /// metadata: {name: letsencrypt-prod}
+    /// spec:
+    ///   acme:
+    ///     server: https://acme-v02.api.letsencrypt.org/directory
+    ///     privateKeySecretRef: {name: letsencrypt-prod}
+    ///     solvers: [{http01: {ingress: {ingressClassName: nginx}}}]
+    /// ```
+    pub IssuerInvalid {
+        id: "NR309", name: "issuer-invalid", severity: Severity::Error, tags: &["iso27001:A.10.1.2"],
+    }
+}
+
+fn set(v: &Value, key: &str) -> bool {
+    match v.get(key) {
+        None | Some(Value::Null) => false,
+        Some(Value::String(s)) => !s.is_empty(),
+        Some(_) => true,
+    }
+}
+
+fn name_of(v: &Value, key: &str) -> bool {
+    v.get(key).and_then(|r| r.get("name")).and_then(Value::as_str).is_some_and(|s| !s.is_empty())
+}
+
+/// The DNS-01 providers and, for each, the fields one of which (alternatives in a group)
+/// must be set.
+const DNS01: [(&str, &[&[&str]]); 11] = [
+    ("acmeDNS", &[&["host"], &["accountSecretRef"]]),
+    ("akamai", &[&["serviceConsumerDomain"], &["clientTokenSecretRef"], &["clientSecretSecretRef"], &["accessTokenSecretRef"]]),
+    ("azureDNS", &[&["subscriptionID"], &["resourceGroupName"]]),
+    ("cloudDNS", &[&["project"]]),
+    ("cloudflare", &[&["apiTokenSecretRef", "apiKeySecretRef"]]),
+    ("digitalocean", &[&["tokenSecretRef"]]),
+    ("rfc2136", &[&["nameserver"]]),
+    ("route53", &[]),
+    ("webhook", &[&["groupName"], &["solverName"]]),
+    ("huaweiDNS", &[]),
+    ("alidns", &[]),
+];
+
+fn acme(a: &Value, base: &str, out: &mut Vec<(String, String)>) {
+    if !set(a, "server") {
+        out.push((base.into(), "`acme.server` must be set".into()));
+    }
+    if !name_of(a, "privateKeySecretRef") {
+        out.push((base.into(), "`acme.privateKeySecretRef.name` must be set: the ACME account key is stored there".into()));
+    }
+    if set(a, "caBundle") && a.get("skipTLSVerify").and_then(Value::as_bool) == Some(true) {
+        out.push((format!("{base}.skipTLSVerify"), "`caBundle` and `skipTLSVerify` are mutually exclusive".into()));
+    }
+    for (i, s) in a.get("solvers").and_then(Value::as_array).into_iter().flatten().enumerate() {
+        let sp = join_index(&format!("{base}.solvers"), i);
+        match (s.get("http01").filter(|v| !v.is_null()), s.get("dns01").filter(|v| !v.is_null())) {
+            (None, None) => out.push((sp, "the solver configures neither `http01` nor `dns01`".into())),
+            (Some(_), Some(_)) => out.push((sp, "a solver may use only one of `http01` and `dns01`".into())),
+            (Some(h), None) => {
+                if let Some(ing) = h.get("ingress") {
+                    let n = ["class", "ingressClassName", "name"].iter().filter(|k| set(ing, k)).count();
+                    if n > 1 {
+                        out.push((format!("{sp}.http01.ingress"), "only one of `class`, `ingressClassName` and `name` may be set".into()));
+                    }
+                    if let Some(why) = ing.get("ingressClassName").and_then(Value::as_str).and_then(dns1123_subdomain_error) {
+                        out.push((format!("{sp}.http01.ingress.ingressClassName"), format!("`ingressClassName` is not a DNS-1123 subdomain: {why}")));
+                    }
+                    if let Some(t) = ing.get("serviceType").and_then(Value::as_str).filter(|t| !matches!(*t, "" | "ClusterIP" | "NodePort")) {
+                        out.push((format!("{sp}.http01.ingress.serviceType"), format!("serviceType {t:?} must be ClusterIP or NodePort")));
+                    }
+                }
+            }
+            (None, Some(d)) => {
+                let dp = format!("{sp}.dns01");
+                let present: Vec<&(&str, &[&[&str]])> = DNS01.iter().filter(|(k, _)| d.get(*k).is_some_and(|v| !v.is_null())).collect();
+                match present.as_slice() {
+                    [] => out.push((dp.clone(), "the dns01 solver configures no provider".into())),
+                    [(name, required)] => {
+                        let p = d.get(*name).unwrap_or(&Value::Null);
+                        for group in required.iter() {
+                            if !group.iter().any(|k| set(p, k)) {
+                                out.push((format!("{dp}.{name}"), format!("`{name}` needs `{}`", group.join("` or `"))));
+                            }
+                        }
+                    }
+                    _ => out.push((dp.clone(), "a dns01 solver may configure only one provider".into())),
+                }
+                if let Some(c) = d.get("cnameStrategy").and_then(Value::as_str).filter(|c| !matches!(*c, "" | "None" | "Follow")) {
+                    out.push((format!("{dp}.cnameStrategy"), format!("cnameStrategy {c:?} must be None or Follow")));
+                }
+            }
+        }
+    }
+}
+
+/// Every problem of an issuer spec: (field path, message).
+fn problems(spec: &Value) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let types: Vec<&str> = ["acme", "ca", "selfSigned", "vault", "venafi"].into_iter().filter(|k| spec.get(*k).is_some_and(|v| !v.is_null())).collect();
+    match types.len() {
+        0 => out.push(("spec".to_string(), "no issuer type is configured (acme, ca, selfSigned, vault or venafi)".to_string())),
+        1 => {}
+        _ => out.push(("spec".to_string(), format!("only one issuer type may be configured, found {}", types.join(", ")))),
+    }
+    let get = |k: &str| spec.get(k).unwrap_or(&Value::Null);
+    if types.contains(&"acme") {
+        acme(get("acme"), "spec.acme", &mut out);
+    }
+    if types.contains(&"ca") && !set(get("ca"), "secretName") {
+        out.push(("spec.ca".into(), "`ca.secretName` must be set".into()));
+    }
+    if types.contains(&"vault") {
+        let v = get("vault");
+        for k in ["server", "path"] {
+            if !set(v, k) {
+                out.push(("spec.vault".into(), format!("`vault.{k}` must be set")));
+            }
+        }
+        let auth = v.get("auth").unwrap_or(&Value::Null);
+        if !["tokenSecretRef", "appRole", "kubernetes", "clientCertificate"].iter().any(|k| set(auth, k)) && !set(v, "tokenSecretRef") {
+            out.push(("spec.vault".into(), "`vault.auth` must configure one authentication method".into()));
+        }
+    }
+    if types.contains(&"venafi") {
+        let v = get("venafi");
+        if !set(v, "zone") {
+            out.push(("spec.venafi".into(), "`venafi.zone` must be set".into()));
+        }
+        let modes: Vec<&str> = ["tpp", "cloud", "ngts"].into_iter().filter(|k| v.get(*k).is_some_and(|x| !x.is_null())).collect();
+        if modes.len() != 1 {
+            out.push(("spec.venafi".into(), "exactly one of `tpp`, `cloud` and `ngts` must be configured".into()));
+        }
+        if let Some(n) = v.get("ngts").filter(|x| !x.is_null()) {
+            if !set(n, "tsgID") {
+                out.push(("spec.venafi.ngts".into(), "`ngts.tsgID` must be set".into()));
+            }
+            if !name_of(n, "credentialsRef") {
+                out.push(("spec.venafi.ngts".into(), "`ngts.credentialsRef.name` must be set".into()));
+            }
+        }
+    }
+    out
+}
+
+impl RuleCheck for IssuerInvalid {
+    fn check(cx: &Context<'_>, out: &mut Diagnostics) {
+        let meta = <Self as Rule>::META;
+        for i in cx.ws.issuers.iter().filter(|i| cx.ws.reported(&i.obj)) {
+            for (path, message) in problems(&i.spec) {
+                let d = out.report(&meta, Some(i.id.clone()), cx.at(&i.obj, &path), format!("{} `{}`: {message}", i.id.kind, i.id.name));
+                d.help = Some("fix the field; cert-manager's webhook rejects the issuer otherwise".into());
+            }
+        }
+    }
+}

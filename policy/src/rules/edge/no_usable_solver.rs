@@ -1,0 +1,140 @@
+use serde_json::Value;
+
+use super::issuer_missing::issuer_refs;
+use crate::model::{Issuer, IssuerRef, Labels};
+use crate::report::Severity;
+use crate::rules::{declare_rule, Context, Diagnostics, Rule, RuleCheck};
+
+declare_rule! {
+    /// No usable ACME solver for a requested name
+    ///
+    /// ## What it does
+    /// For each Certificate — and each Ingress that ingress-shim turns into one — whose issuer
+    /// in the input is an ACME issuer, picks the solver for every name the way cert-manager
+    /// does: a solver's `selector` (`dnsNames`, `dnsZones`, `matchLabels` on the Certificate's
+    /// labels) must match, and the most specific one wins (a listed name, then the longest
+    /// zone, then labels, then no selector). Reports a name no solver matches, and a wildcard
+    /// name (`*.example.com`) whose solver is HTTP-01: Let's Encrypt issues wildcards over
+    /// DNS-01 only.
+    ///
+    /// ## Why is this bad?
+    /// The order for that name cannot be completed and the whole Certificate stays not ready.
+    ///
+    /// ## Example
+    /// ```yaml,expect_diagnostic
+    /// apiVersion: cert-manager.io/v1
+    /// kind: ClusterIssuer
+    /// metadata: {name: letsencrypt-prod}
+    /// spec:
+    ///   acme:
+    ///     server: https://acme-v02.api.letsencrypt.org/directory
+    ///     privateKeySecretRef: {name: letsencrypt-prod}
+    ///     solvers: [{http01: {ingress: {ingressClassName: nginx}}}]
+    /// ---
+    /// apiVersion: cert-manager.io/v1
+    /// kind: Certificate
+    /// metadata: {name: wildcard, namespace: demo}
+    /// spec:
+    ///   secretName: wildcard-tls
+    ///   dnsNames: ["*.demo.example.com"]
+    ///   issuerRef: {name: letsencrypt-prod, kind: ClusterIssuer}
+    /// ```
+    /// Use instead:
+    /// ```yaml
+    /// apiVersion: cert-manager.io/v1
+    /// kind: ClusterIssuer
+    /// metadata: {name: letsencrypt-prod}
+    /// spec:
+    ///   acme:
+    ///     server: https://acme-v02.api.letsencrypt.org/directory
+    ///     privateKeySecretRef: {name: letsencrypt-prod}
+    ///     solvers:
+    ///       - http01: {ingress: {ingressClassName: nginx}}
+    ///       - selector: {dnsZones: [demo.example.com]}
+    ///         dns01: {route53: {region: eu-north-1}}
+    /// ---
+    /// apiVersion: cert-manager.io/v1
+    /// kind: Certificate
+    /// metadata: {name: wildcard, namespace: demo}
+    /// spec:
+    ///   secretName: wildcard-tls
+    ///   dnsNames: ["*.demo.example.com"]
+    ///   issuerRef: {name: letsencrypt-prod, kind: ClusterIssuer}
+    /// ```
+    pub NoUsableSolver {
+        id: "NR311", name: "no-usable-solver", severity: Severity::Error, tags: &["iso27001:A.10.1.2"],
+    }
+}
+
+/// How specifically a solver's selector matches `name` (higher wins), or `None`.
+fn specificity(selector: Option<&Value>, name: &str, labels: &Labels) -> Option<(u8, usize)> {
+    let Some(sel) = selector.filter(|s| !s.is_null()) else { return Some((0, 0)) };
+    let list = |k: &str| -> Vec<String> {
+        sel.get(k).and_then(Value::as_array).map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect()).unwrap_or_default()
+    };
+    let wanted: Vec<(String, String)> = sel
+        .get("matchLabels")
+        .and_then(Value::as_object)
+        .map(|m| m.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string())).collect())
+        .unwrap_or_default();
+    if !wanted.iter().all(|(k, v)| labels.get(k) == Some(v)) {
+        return None;
+    }
+    let (names, zones) = (list("dnsNames"), list("dnsZones"));
+    let bare = name.trim_start_matches("*.");
+    if names.iter().any(|n| n == name) {
+        return Some((3, 0));
+    }
+    let zone = zones.iter().filter(|z| bare == z.as_str() || bare.ends_with(&format!(".{z}"))).map(String::len).max();
+    match (zone, names.is_empty() && zones.is_empty()) {
+        (Some(len), _) => Some((2, len)),
+        (None, true) => Some((if wanted.is_empty() { 0 } else { 1 }, 0)),
+        (None, false) => None,
+    }
+}
+
+fn issuer<'w>(cx: &Context<'w>, r: &IssuerRef, ns: &str) -> Option<&'w Issuer> {
+    cx.ws.issuers.iter().find(|i| i.id.name == r.name && if r.is_cluster() { i.namespace.is_none() } else { i.namespace.as_deref() == Some(ns) })
+}
+
+impl RuleCheck for NoUsableSolver {
+    fn check(cx: &Context<'_>, out: &mut Diagnostics) {
+        let meta = <Self as Rule>::META;
+        for (id, loc, r, ns, obj) in issuer_refs(cx) {
+            if !cx.ws.reported(obj) {
+                continue;
+            }
+            let Some(iss) = issuer(cx, &r, &ns) else { continue };
+            let Some(solvers) = iss.spec.get("acme").and_then(|a| a.get("solvers")).and_then(Value::as_array) else { continue };
+            // The names requested and the labels the Certificate carries.
+            let (names, labels): (Vec<String>, Labels) = match cx.ws.certificates.iter().find(|c| c.id == id) {
+                Some(c) => {
+                    let mut n: Vec<String> = c.spec.get("dnsNames").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str).map(str::to_string).collect();
+                    n.extend(c.spec.get("commonName").and_then(Value::as_str).map(str::to_string));
+                    (n, c.labels.clone())
+                }
+                None => match cx.ws.ingresses.iter().find(|i| i.id == id) {
+                    Some(ing) => (ing.spec.tls.iter().flatten().flat_map(|t| t.hosts.iter().flatten().cloned()).collect(), Labels::new()),
+                    None => continue,
+                },
+            };
+            let mut seen = Vec::new();
+            for name in names {
+                if seen.contains(&name) {
+                    continue;
+                }
+                seen.push(name.clone());
+                let best = solvers.iter().filter_map(|s| specificity(s.get("selector"), &name, &labels).map(|p| (p, s))).max_by_key(|(p, _)| *p);
+                let message = match best {
+                    None => format!("no solver of {} `{}` matches `{name}` requested by `{id}`", iss.id.kind, iss.id.name),
+                    Some((_, s)) if name.starts_with("*.") && s.get("dns01").is_none_or(Value::is_null) => {
+                        format!("`{id}` requests the wildcard `{name}`, which {} `{}` would solve over HTTP-01; wildcards need DNS-01", iss.id.kind, iss.id.name)
+                    }
+                    Some(_) => continue,
+                };
+                let d = out.report(&meta, Some(id.clone()), loc.clone(), message);
+                d.help = Some("add a dns01 solver whose selector (dnsZones or dnsNames) covers the name".into());
+            }
+        }
+    }
+}
