@@ -130,6 +130,10 @@ pub struct Istio {
     /// `meshConfig.outboundTrafficPolicy.mode`, when known.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub outbound_traffic_policy: Option<OutboundTrafficPolicy>,
+    /// Sidecars capture DNS and allocate addresses to ServiceEntries (`ISTIO_META_DNS_CAPTURE`
+    /// with `ISTIO_META_DNS_AUTO_ALLOCATE`); default false, as in an upstream install.
+    #[serde(rename = "dnsAutoAllocate")]
+    pub dns_auto_allocate: bool,
 }
 
 /// Istio's mesh-wide outbound policy.
@@ -205,7 +209,13 @@ impl Default for CertManager {
 
 impl Default for Istio {
     fn default() -> Self {
-        Self { namespace: "istio-system".into(), istiod_labels: labels(&[("app", "istiod")]), xds_port: 15012, outbound_traffic_policy: None }
+        Self {
+            namespace: "istio-system".into(),
+            istiod_labels: labels(&[("app", "istiod")]),
+            xds_port: 15012,
+            outbound_traffic_policy: None,
+            dns_auto_allocate: false,
+        }
     }
 }
 

@@ -251,6 +251,20 @@ pub struct IngressClass {
     pub default: bool,
 }
 
+/// An Istio object (ServiceEntry, Sidecar, DestinationRule), its spec kept as written for the
+/// rules that mirror Istio's validation and routing.
+#[derive(Debug, Clone)]
+pub struct IstioObject {
+    /// Identity.
+    pub id: ObjectId,
+    /// Where.
+    pub obj: ObjRef,
+    /// Namespace.
+    pub namespace: String,
+    /// `spec`.
+    pub spec: Value,
+}
+
 /// A ConfigMap: only its string data matters here.
 #[derive(Debug, Clone)]
 pub struct ConfigMap {
@@ -425,6 +439,12 @@ pub struct Workspace {
     pub config_maps: Vec<ConfigMap>,
     /// IngressClasses.
     pub ingress_classes: Vec<IngressClass>,
+    /// Istio ServiceEntries.
+    pub service_entries: Vec<IstioObject>,
+    /// Istio Sidecars.
+    pub sidecars: Vec<IstioObject>,
+    /// Istio DestinationRules.
+    pub destination_rules: Vec<IstioObject>,
     /// Input problems.
     pub problems: Vec<Problem>,
     /// Objects of kinds that are not analysed, per kind.
@@ -581,7 +601,8 @@ impl Workspace {
             *self.skipped.entry(kind).or_default() += 1;
             return;
         };
-        if api_version != expected {
+        let istio = ISTIO_VERSIONS.contains(&expected) && ISTIO_VERSIONS.contains(&api_version.as_str());
+        if api_version != expected && !istio {
             self.problem(
                 ProblemKind::Object,
                 &obj,
@@ -660,6 +681,21 @@ impl Workspace {
                 }
                 None => false,
             },
+            "ServiceEntry" | "Sidecar" | "DestinationRule" => {
+                let spec = map.get("spec").cloned().unwrap_or(Value::Null);
+                if !spec.is_object() && !spec.is_null() {
+                    self.problem(ProblemKind::Object, &obj, "spec", format!("{kind} `spec` must be a mapping"), Some(id.clone()));
+                    false
+                } else {
+                    let o = IstioObject { id: id.clone(), obj: obj.clone(), namespace: ns, spec };
+                    match kind.as_str() {
+                        "ServiceEntry" => self.service_entries.push(o),
+                        "Sidecar" => self.sidecars.push(o),
+                        _ => self.destination_rules.push(o),
+                    }
+                    true
+                }
+            }
             "ConfigMap" => match self.typed::<BTreeMap<String, String>>(map.get("data"), &obj, "data") {
                 Some(data) => {
                     self.config_maps.push(ConfigMap { id: id.clone(), obj: obj.clone(), namespace: ns, data });
@@ -875,6 +911,9 @@ impl Workspace {
 type SeenKey = (String, Option<String>, String);
 type Seen = HashMap<SeenKey, Vec<(ObjRef, ObjectId)>>;
 
+/// The Istio networking versions the API server serves for its kinds (all equivalent here).
+const ISTIO_VERSIONS: [&str; 3] = ["networking.istio.io/v1", "networking.istio.io/v1beta1", "networking.istio.io/v1alpha3"];
+
 /// The apiVersion served for each analysed kind (Kubernetes 1.37).
 fn served_api_version(kind: &str) -> Option<&'static str> {
     Some(match kind {
@@ -885,6 +924,7 @@ fn served_api_version(kind: &str) -> Option<&'static str> {
         "RoleBinding" | "ClusterRoleBinding" => "rbac.authorization.k8s.io/v1",
         "Issuer" | "ClusterIssuer" | "Certificate" => "cert-manager.io/v1",
         REQUIREMENTS_KIND => requirement::API_VERSION,
+        "ServiceEntry" | "Sidecar" | "DestinationRule" => "networking.istio.io/v1",
         _ => return None,
     })
 }

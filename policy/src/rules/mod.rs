@@ -7,6 +7,7 @@
 mod edge;
 mod environment;
 mod input;
+mod istio;
 mod netpol;
 mod reachability;
 
@@ -219,6 +220,15 @@ pub static ALL: &[RuleEntry] = &[
     entry::<edge::IngressClassUnresolved>(),
     entry::<edge::BackendMissing>(),
     entry::<edge::IngressPathInvalid>(),
+    entry::<istio::ExternalHostUnregistered>(),
+    entry::<istio::ServiceEntryWildcardDns>(),
+    entry::<istio::ServiceEntryInvalid>(),
+    entry::<istio::ServiceEntryNeedsAddresses>(),
+    entry::<istio::ServiceEntryConflictingProtocols>(),
+    entry::<istio::ServiceEntryTlsAsHttp>(),
+    entry::<istio::PassthroughShadowed>(),
+    entry::<istio::ServiceEntryInvisible>(),
+    entry::<istio::SidecarInvalid>(),
     entry::<environment::NoProxyMissesCluster>(),
     entry::<environment::ProxyEnvMalformed>(),
     entry::<environment::HardcodedClusterIp>(),

@@ -1,0 +1,83 @@
+use serde_json::Value;
+
+use super::{se_host_matches, se_ports, strings};
+use crate::report::Severity;
+use crate::rules::{declare_rule, Context, Diagnostics, Rule, RuleCheck};
+use crate::source::join_index;
+
+declare_rule! {
+    /// TLS traffic declared as plain HTTP
+    ///
+    /// ## What it does
+    /// Finds a ServiceEntry port that the application speaks TLS to — number 443, or a name
+    /// starting with `https` or `tls` — declared with `protocol: HTTP`, when no DestinationRule
+    /// for the host originates TLS (`trafficPolicy.tls.mode` SIMPLE or MUTUAL, also per port).
+    ///
+    /// ## Why is this bad?
+    /// The sidecar parses the client's TLS ClientHello as HTTP and fails the request; Istio's
+    /// samples call this "misconfigured server names". Declare `HTTPS` or `TLS`, or let the
+    /// application speak HTTP and originate TLS in a DestinationRule.
+    ///
+    /// ## Example
+    /// ```yaml,expect_diagnostic
+    /// apiVersion: networking.istio.io/v1
+    /// kind: ServiceEntry
+    /// metadata: {name: pypi, namespace: shop}
+    /// spec:
+    ///   hosts: [pypi.org]
+    ///   ports: [{number: 443, name: https, protocol: HTTP}]
+    /// ```
+    /// Use instead:
+    /// ```yaml
+    /// apiVersion: networking.istio.io/v1
+    /// kind: ServiceEntry
+    /// metadata: {name: pypi, namespace: shop}
+    /// spec:
+    ///   hosts: [pypi.org]
+    ///   ports: [{number: 443, name: https, protocol: HTTPS}]
+    /// ```
+    pub ServiceEntryTlsAsHttp {
+        id: "NR406", name: "service-entry-tls-as-http", severity: Severity::Warning, tags: &["iso27001:A.13.1.2"],
+    }
+}
+
+/// Whether a DestinationRule originates TLS towards `host` on `port`.
+fn originates_tls(cx: &Context<'_>, host: &str, port: u32) -> bool {
+    let tls_mode = |v: &Value| v.get("tls").and_then(|t| t.get("mode")).and_then(Value::as_str).is_some_and(|m| m == "SIMPLE" || m == "MUTUAL");
+    cx.ws.destination_rules.iter().any(|dr| {
+        let Some(h) = dr.spec.get("host").and_then(Value::as_str) else { return false };
+        if !se_host_matches(h, host) {
+            return false;
+        }
+        let tp = dr.spec.get("trafficPolicy").unwrap_or(&Value::Null);
+        tls_mode(tp)
+            || tp.get("portLevelSettings").and_then(Value::as_array).into_iter().flatten().any(|p| {
+                p.get("port").and_then(|x| x.get("number")).and_then(Value::as_u64) == Some(u64::from(port)) && tls_mode(p)
+            })
+    })
+}
+
+impl RuleCheck for ServiceEntryTlsAsHttp {
+    fn check(cx: &Context<'_>, out: &mut Diagnostics) {
+        let meta = <Self as Rule>::META;
+        for se in cx.ws.service_entries.iter().filter(|s| cx.ws.reported(&s.obj)) {
+            for (i, number, proto, name) in se_ports(se) {
+                let tls_port = number == 443 || name.starts_with("https") || name.starts_with("tls");
+                if proto != "HTTP" || !tls_port {
+                    continue;
+                }
+                let hosts = strings(&se.spec, "hosts");
+                if hosts.iter().all(|h| originates_tls(cx, h, number)) && !hosts.is_empty() {
+                    continue;
+                }
+                let d = out.report(
+                    &meta,
+                    Some(se.id.clone()),
+                    cx.at(&se.obj, &format!("{}.protocol", join_index("spec.ports", i))),
+                    format!("ServiceEntry `{}/{}` declares port {number} ({name}) as HTTP, but clients speak TLS there and no DestinationRule originates TLS", se.namespace, se.id.name),
+                );
+                d.help = Some("declare `protocol: HTTPS` (or TLS) for a port the application speaks TLS to".into());
+            }
+        }
+    }
+}

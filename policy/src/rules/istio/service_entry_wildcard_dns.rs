@@ -1,0 +1,71 @@
+use serde_json::Value;
+
+use super::strings;
+use crate::report::Severity;
+use crate::rules::{declare_rule, Context, Diagnostics, Rule, RuleCheck};
+use crate::source::join_index;
+
+declare_rule! {
+    /// Wildcard ServiceEntry host with DNS resolution
+    ///
+    /// ## What it does
+    /// Finds a ServiceEntry with a wildcard host (`*.example.com`) whose `resolution` is `DNS`
+    /// or `DNS_ROUND_ROBIN` and that lists no `endpoints`.
+    ///
+    /// ## Why is this bad?
+    /// Istio rejects it: "hosts must be FQDN or contain only prefix wildcards if no endpoints
+    /// are provided for resolution mode DNS" — the proxy cannot resolve a wildcard. Use
+    /// `resolution: NONE` (the sidecar forwards to the address the application resolved),
+    /// `DYNAMIC_DNS` on recent ambient meshes, or explicit endpoints.
+    ///
+    /// ## Example
+    /// ```yaml,expect_diagnostic
+    /// apiVersion: networking.istio.io/v1
+    /// kind: ServiceEntry
+    /// metadata: {name: github-wildcard, namespace: shop}
+    /// spec:
+    ///   hosts: ["*.github.com"]
+    ///   location: MESH_EXTERNAL
+    ///   resolution: DNS
+    ///   ports: [{number: 443, name: tls, protocol: TLS}]
+    /// ```
+    /// Use instead:
+    /// ```yaml
+    /// apiVersion: networking.istio.io/v1
+    /// kind: ServiceEntry
+    /// metadata: {name: github-wildcard, namespace: shop}
+    /// spec:
+    ///   hosts: ["*.github.com"]
+    ///   location: MESH_EXTERNAL
+    ///   resolution: NONE
+    ///   ports: [{number: 443, name: tls, protocol: TLS}]
+    /// ```
+    pub ServiceEntryWildcardDns {
+        id: "NR402", name: "service-entry-wildcard-dns", severity: Severity::Error, tags: &["iso27001:A.13.1.1"],
+    }
+}
+
+impl RuleCheck for ServiceEntryWildcardDns {
+    fn check(cx: &Context<'_>, out: &mut Diagnostics) {
+        let meta = <Self as Rule>::META;
+        for se in cx.ws.service_entries.iter().filter(|s| cx.ws.reported(&s.obj)) {
+            let resolution = se.spec.get("resolution").and_then(Value::as_str).unwrap_or("NONE");
+            let endpoints = se.spec.get("endpoints").and_then(Value::as_array).is_some_and(|e| !e.is_empty());
+            if !matches!(resolution, "DNS" | "DNS_ROUND_ROBIN") || endpoints {
+                continue;
+            }
+            for (i, h) in strings(&se.spec, "hosts").iter().enumerate() {
+                if !h.starts_with('*') {
+                    continue;
+                }
+                let d = out.report(
+                    &meta,
+                    Some(se.id.clone()),
+                    cx.at(&se.obj, &join_index("spec.hosts", i)),
+                    format!("ServiceEntry `{}/{}` has the wildcard host {h:?} with resolution {resolution} and no endpoints; Istio rejects it", se.namespace, se.id.name),
+                );
+                d.help = Some("use `resolution: NONE` for a wildcard host (or list endpoints)".into());
+            }
+        }
+    }
+}
