@@ -658,6 +658,35 @@ mod tests {
     }
 
     #[test]
+    fn edge_rules_judge_the_single_object_and_set_rules_say_unverifiable() {
+        // An Ingress is judged alone: an invalid allowlist denies it without any context.
+        let ingress = json!({"apiVersion": "networking.k8s.io/v1", "kind": "Ingress",
+            "metadata": {"name": "demo", "namespace": "demo", "annotations": {"nginx.ingress.kubernetes.io/whitelist-source-range": "10.0.0/8"}},
+            "spec": {"tls": [{"hosts": ["demo.example.com"], "secretName": "demo-tls"}],
+                     "rules": [{"host": "demo.example.com", "http": {"paths": [{"path": "/", "pathType": "Prefix",
+                        "backend": {"service": {"name": "demo", "port": {"number": 80}}}}]}}]}});
+        let r = review(&json!({"uid": "u", "namespace": "demo", "object": ingress}), &Settings::default(), vec![], Coverage::Object).unwrap();
+        assert!(!r.verdict.accepted, "{:?}", r.verdict);
+        assert!(r.verdict.message.as_deref().is_some_and(|m| m.contains("NR316")), "{:?}", r.verdict);
+        // Under REGISTRY_ONLY, whether a ServiceEntry registers a need is unknown without the
+        // mesh's ServiceEntries: info, and the Deployment is admitted.
+        let deployment = json!({"apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": "ci", "namespace": "ci", "annotations": {"netreach.dev/egress": "github.com:443"}},
+            "spec": {"selector": {"matchLabels": {"app": "ci"}}, "template": {"metadata": {"labels": {"app": "ci", "sidecar.istio.io/inject": "true"}},
+            "spec": {"containers": [{"name": "ci", "image": "ci/runner"}]}}}});
+        let mut settings = Settings::default();
+        let mut profile = crate::Profile::default();
+        profile.istio.outbound_traffic_policy = Some(crate::profile::OutboundTrafficPolicy::RegistryOnly);
+        settings.profile = Some(profile);
+        let r = review(&json!({"uid": "u", "namespace": "ci", "object": deployment}), &settings, vec![], Coverage::Object).unwrap();
+        let nr401: Vec<&ReportDiagnostic> = r.findings.iter().filter(|d| d.rule == "NR401").collect();
+        assert_eq!(nr401.len(), 1, "{:?}", r.findings);
+        assert_eq!(nr401[0].severity, Severity::Info);
+        assert!(nr401[0].message.starts_with("unverifiable: whether a ServiceEntry registers github.com:443"), "{}", nr401[0].message);
+        assert!(r.verdict.accepted, "{:?}", r.verdict);
+    }
+
+    #[test]
     fn review_namespace_falls_back_to_the_object() {
         assert_eq!(review_namespace(&json!({"uid": "u", "namespace": "a", "object": bad_policy()})).as_deref(), Some("a"));
         assert_eq!(review_namespace(&json!({"uid": "u", "object": bad_policy()})).as_deref(), Some("shop"));

@@ -92,6 +92,14 @@ impl RuleCheck for ExternalHostUnregistered {
             if mode != OutboundTrafficPolicy::RegistryOnly {
                 continue;
             }
+            if cx.ws.coverage != crate::model::Coverage::Complete {
+                // ServiceEntries of other namespaces (and, in admission, of any) were not read.
+                for n in needs {
+                    let what = format!("whether a ServiceEntry registers {}:{} for `{}`", n.host, n.port, w.display());
+                    out.unverifiable(&meta, Some(w.id.clone()), n.loc, &what, &cx.ws.coverage);
+                }
+                continue;
+            }
             for n in needs {
                 let (matching, _, _) = visible_entries(cx, w, &n.host, n.port);
                 if !matching.is_empty() {

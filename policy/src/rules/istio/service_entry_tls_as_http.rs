@@ -70,6 +70,11 @@ impl RuleCheck for ServiceEntryTlsAsHttp {
                 if hosts.iter().all(|h| originates_tls(cx, h, number)) && !hosts.is_empty() {
                     continue;
                 }
+                if cx.ws.coverage != crate::model::Coverage::Complete {
+                    let what = format!("whether a DestinationRule originates TLS for port {number} of ServiceEntry `{}/{}`", se.namespace, se.id.name);
+                    out.unverifiable(&meta, Some(se.id.clone()), cx.at(&se.obj, &format!("{}.protocol", join_index("spec.ports", i))), &what, &cx.ws.coverage);
+                    continue;
+                }
                 let d = out.report(
                     &meta,
                     Some(se.id.clone()),
