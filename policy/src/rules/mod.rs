@@ -235,26 +235,31 @@ pub static ALL: &[RuleEntry] = &[
 ];
 
 /// Declare a rule: doc comments become its docs, the first line its title.
+///
+/// The OPA artifact leaves the docs out (`docs` is empty there): OPA hosts hand the module a
+/// fixed 5-page memory that the module's static data must fit in, and no OPA host shows docs.
 macro_rules! declare_rule {
     (
-        $(#[doc = $doc:expr])+
+        #[doc = $title:expr]
+        $(#[doc = $doc:expr])*
         pub $name:ident {
             id: $id:expr, name: $rname:expr, severity: $sev:expr, tags: $tags:expr $(,)?
         }
     ) => {
-        $(#[doc = $doc])+
+        #[doc = $title]
+        $(#[doc = $doc])*
         pub struct $name;
         impl $name {
-            const DOCS: &'static str = concat!($($doc, "\n"),+);
+            const DOCS: &'static str = concat!($title, "\n", $($doc, "\n"),*);
         }
         impl $crate::rules::RuleMetaSource for $name {
             const META: $crate::rules::RuleMeta = $crate::rules::RuleMeta {
                 id: $id,
                 name: $rname,
-                title: $crate::rules::first_line(Self::DOCS),
+                title: $crate::rules::first_line($title),
                 severity: $sev,
                 tags: $tags,
-                docs: Self::DOCS,
+                docs: if cfg!(feature = "abi-opa") { "" } else { Self::DOCS },
             };
         }
     };
