@@ -117,16 +117,36 @@ fn parse_mode(s: &str) -> Option<OutboundTrafficPolicy> {
     }
 }
 
-/// The mesh-wide mode: the profile's, else the `istio` ConfigMap of the Istio namespace.
+/// The mesh config of the input: the `mesh` key of the `istio` ConfigMap in the Istio
+/// namespace, and that ConfigMap's namespace.
+fn mesh_config(cx: &Context<'_>) -> Option<(Value, String)> {
+    let cm = cx.ws.config_maps.iter().find(|m| m.namespace == cx.profile.istio.namespace && m.id.name == "istio")?;
+    let mesh = cm.data.get("mesh")?;
+    let (docs, _) = crate::source::parse_source(0, mesh, &crate::source::Limits::default());
+    docs.into_iter().next().map(|d| (d.value, cm.namespace.clone()))
+}
+
+/// The mesh-wide mode: the profile's, else the mesh config's.
 fn mesh_mode(cx: &Context<'_>) -> Option<(OutboundTrafficPolicy, String)> {
     if let Some(m) = cx.profile.istio.outbound_traffic_policy {
         return Some((m, "the profile (`istio.outboundTrafficPolicy`)".into()));
     }
-    let cm = cx.ws.config_maps.iter().find(|m| m.namespace == cx.profile.istio.namespace && m.id.name == "istio")?;
-    let mesh = cm.data.get("mesh")?;
-    let (docs, _) = crate::source::parse_source(0, mesh, &crate::source::Limits::default());
-    let mode = docs.first()?.value.get("outboundTrafficPolicy")?.get("mode")?.as_str()?.to_string();
-    parse_mode(&mode).map(|m| (m, format!("ConfigMap {}/istio (`meshConfig.outboundTrafficPolicy.mode`)", cm.namespace)))
+    let (mesh, ns) = mesh_config(cx)?;
+    let mode = mesh.get("outboundTrafficPolicy")?.get("mode")?.as_str()?.to_string();
+    parse_mode(&mode).map(|m| (m, format!("ConfigMap {ns}/istio (`meshConfig.outboundTrafficPolicy.mode`)")))
+}
+
+/// Whether sidecars allocate addresses to ServiceEntries: the profile says so, or the mesh
+/// config's `defaultConfig.proxyMetadata` sets both `ISTIO_META_DNS_CAPTURE` and
+/// `ISTIO_META_DNS_AUTO_ALLOCATE` to "true".
+fn auto_allocates(cx: &Context<'_>) -> bool {
+    if cx.profile.istio.dns_auto_allocate {
+        return true;
+    }
+    let Some((mesh, _)) = mesh_config(cx) else { return false };
+    let md = mesh.get("defaultConfig").and_then(|d| d.get("proxyMetadata"));
+    let on = |k: &str| md.and_then(|m| m.get(k)).and_then(Value::as_str) == Some("true");
+    on("ISTIO_META_DNS_CAPTURE") && on("ISTIO_META_DNS_AUTO_ALLOCATE")
 }
 
 /// An external destination a workload needs: host, port, and where it was found.

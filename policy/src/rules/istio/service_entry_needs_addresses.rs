@@ -9,7 +9,9 @@ declare_rule! {
     /// ## What it does
     /// Finds a ServiceEntry port whose protocol is TCP or unset while the entry has no
     /// `addresses` and the mesh does not allocate addresses to ServiceEntries (profile
-    /// `istio.dnsAutoAllocate`, false by default), as istioctl's IST0134 does: "ServiceEntry
+    /// `istio.dnsAutoAllocate`, false by default, or the mesh config's
+    /// `defaultConfig.proxyMetadata` with `ISTIO_META_DNS_CAPTURE` and
+    /// `ISTIO_META_DNS_AUTO_ALLOCATE` both "true"), as istioctl's IST0134 does: "ServiceEntry
     /// addresses are required for this protocol."
     ///
     /// ## Why is this bad?
@@ -46,7 +48,7 @@ declare_rule! {
 impl RuleCheck for ServiceEntryNeedsAddresses {
     fn check(cx: &Context<'_>, out: &mut Diagnostics) {
         let meta = <Self as Rule>::META;
-        if cx.profile.istio.dns_auto_allocate {
+        if super::auto_allocates(cx) {
             return;
         }
         for se in cx.ws.service_entries.iter().filter(|s| cx.ws.reported(&s.obj)) {
