@@ -22,7 +22,7 @@ pub use network_policy::{
     parse_cidr, NamespaceScope, NetworkPolicy, Peer, PeerKind, PolicyTypes, PortMatch, PortSel, Protocol, Rule,
 };
 pub use requirement::{parse_requirements, Need, NeedTarget, Requirements, REQUIREMENTS_KIND, EGRESS_ANNOTATION};
-pub use selector::{Labels, Requirement, Selector};
+pub use selector::{contains_labels, labels_text, Labels, Requirement, Selector};
 
 use crate::report::Loc;
 use crate::source::{join_index, join_key, parse_source, Document, Limits, Source, Span};
@@ -276,6 +276,22 @@ pub struct ConfigMap {
     pub namespace: String,
     /// `data`.
     pub data: BTreeMap<String, String>,
+}
+
+impl Ingress {
+    /// Every backend (`defaultBackend`, then each rule path's) with its field path.
+    pub fn backends(&self) -> Vec<(String, &k8s_openapi::api::networking::v1::IngressBackend)> {
+        let mut out = Vec::new();
+        if let Some(b) = &self.spec.default_backend {
+            out.push(("spec.defaultBackend".to_string(), b));
+        }
+        for (ri, r) in self.spec.rules.iter().flatten().enumerate() {
+            for (pi, p) in r.http.iter().flat_map(|h| h.paths.iter()).enumerate() {
+                out.push((format!("{}.backend", join_index(&format!("{}.http.paths", join_index("spec.rules", ri)), pi)), &p.backend));
+            }
+        }
+        out
+    }
 }
 
 /// A RoleBinding or ClusterRoleBinding: only who it binds matters here (API clients).

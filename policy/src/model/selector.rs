@@ -8,6 +8,17 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 /// Labels of a pod or namespace.
 pub type Labels = BTreeMap<String, String>;
 
+/// `{k=v, …}`, how messages show labels.
+pub fn labels_text(l: &Labels) -> String {
+    let pairs: Vec<String> = l.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    format!("{{{}}}", pairs.join(", "))
+}
+
+/// Whether `labels` has every pair of `wanted` (a Service selector, a profile component).
+pub fn contains_labels(labels: &Labels, wanted: &Labels) -> bool {
+    wanted.iter().all(|(k, v)| labels.get(k) == Some(v))
+}
+
 /// One requirement of a selector.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Requirement {

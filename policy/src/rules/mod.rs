@@ -106,10 +106,70 @@ impl Context<'_> {
         out
     }
 
+    /// What `host` names: an address, a Service of the input's namespaces, or an external
+    /// name (see [`crate::model::Need::target`]).
+    pub fn classify(&self, host: &str) -> crate::model::NeedTarget {
+        let need = crate::model::Need { text: String::new(), host: host.to_ascii_lowercase(), protocol: crate::model::Protocol::Tcp, port: 1 };
+        need.target(&self.profile.cluster_domain, |ns| self.ws.namespaces.contains_key(ns))
+    }
+
+    /// Whether workload `w` gets an Istio sidecar: its namespace's injection labels
+    /// (`istio-injection: enabled`, `istio.io/rev`), unless its pods say otherwise with
+    /// `sidecar.istio.io/inject`.
+    pub fn sidecar_injected(&self, w: &crate::model::Workload) -> bool {
+        match w.labels.get("sidecar.istio.io/inject").map(String::as_str) {
+            Some("false") => false,
+            Some("true") => true,
+            _ => self.ws.namespaces.get(&w.namespace).is_some_and(|n| {
+                n.labels.get("istio-injection").is_some_and(|v| v == "enabled") || n.labels.contains_key("istio.io/rev")
+            }),
+        }
+    }
+
+    /// The Issuer (of namespace `ns`) or ClusterIssuer of the input that `r` names.
+    pub fn issuer(&self, r: &crate::model::IssuerRef, ns: &str) -> Option<&'_ crate::model::Issuer> {
+        self.ws.issuers.iter().find(|i| {
+            i.id.name == r.name && if r.is_cluster() { i.namespace.is_none() } else { i.namespace.as_deref() == Some(ns) }
+        })
+    }
+
+    /// Every issuer reference of the input: a Certificate's `spec.issuerRef`, an Ingress's
+    /// ingress-shim annotation (`cert-manager.io/issuer`, `cert-manager.io/cluster-issuer`).
+    pub fn issuer_refs(&self) -> Vec<IssuerUse<'_>> {
+        let mut out = Vec::new();
+        for c in &self.ws.certificates {
+            out.push(IssuerUse { id: c.id.clone(), loc: self.at(&c.obj, "spec.issuerRef"), issuer: c.issuer.clone(), namespace: c.namespace.clone(), obj: &c.obj });
+        }
+        for ing in &self.ws.ingresses {
+            for (key, kind) in [("cert-manager.io/issuer", None), ("cert-manager.io/cluster-issuer", Some("ClusterIssuer".to_string()))] {
+                if let Some(name) = ing.annotations.get(key) {
+                    let issuer = crate::model::IssuerRef { name: name.clone(), kind: kind.clone(), group: None };
+                    let loc = self.at(&ing.obj, &crate::source::join_key("metadata.annotations", key));
+                    out.push(IssuerUse { id: ing.id.clone(), loc, issuer, namespace: ing.namespace.clone(), obj: &ing.obj });
+                }
+            }
+        }
+        out
+    }
+
     /// Whether the objects of namespace `ns` are all in the input (see [`Coverage`]).
     pub fn sees_namespace(&self, ns: &str) -> bool {
         self.ws.coverage.sees_namespace(ns)
     }
+}
+
+/// An object that asks cert-manager for certificates from an issuer.
+pub struct IssuerUse<'w> {
+    /// The Certificate or Ingress.
+    pub id: ObjectId,
+    /// Where the reference is written.
+    pub loc: Loc,
+    /// The issuer it names.
+    pub issuer: crate::model::IssuerRef,
+    /// Its namespace (where an `Issuer` is looked up).
+    pub namespace: String,
+    /// The object, for [`Workspace::reported`].
+    pub obj: &'w ObjRef,
 }
 
 /// Collects findings.

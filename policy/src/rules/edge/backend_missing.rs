@@ -1,6 +1,5 @@
 use crate::report::Severity;
 use crate::rules::{declare_rule, Context, Diagnostics, Rule, RuleCheck};
-use crate::source::join_index;
 
 declare_rule! {
     /// Ingress backend Service or port missing
@@ -62,16 +61,7 @@ impl RuleCheck for BackendMissing {
     fn check(cx: &Context<'_>, out: &mut Diagnostics) {
         let meta = <Self as Rule>::META;
         for ing in cx.ws.ingresses.iter().filter(|i| cx.ws.reported(&i.obj)) {
-            let mut backends = Vec::new();
-            if let Some(b) = &ing.spec.default_backend {
-                backends.push(("spec.defaultBackend".to_string(), b));
-            }
-            for (ri, r) in ing.spec.rules.iter().flatten().enumerate() {
-                for (pi, p) in r.http.iter().flat_map(|h| h.paths.iter()).enumerate() {
-                    backends.push((format!("{}.backend", join_index(&format!("{}.http.paths", join_index("spec.rules", ri)), pi)), &p.backend));
-                }
-            }
-            for (path, b) in backends {
+            for (path, b) in ing.backends() {
                 let Some(svc_ref) = &b.service else { continue };
                 let loc = cx.at(&ing.obj, &format!("{path}.service"));
                 if !cx.sees_namespace(&ing.namespace) {

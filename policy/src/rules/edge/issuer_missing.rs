@@ -1,7 +1,5 @@
-use crate::model::{IssuerRef, ObjRef, ObjectId};
-use crate::report::{Loc, Severity};
+use crate::report::Severity;
 use crate::rules::{declare_rule, Context, Diagnostics, Rule, RuleCheck};
-use crate::source::join_key;
 
 declare_rule! {
     /// Referenced issuer missing, or of the other kind
@@ -61,28 +59,12 @@ declare_rule! {
     }
 }
 
-/// Every issuer reference of the reported objects: (object, where, reference, namespace).
-pub(super) fn issuer_refs<'w>(cx: &Context<'w>) -> Vec<(ObjectId, Loc, IssuerRef, String, &'w ObjRef)> {
-    let mut out = Vec::new();
-    for c in &cx.ws.certificates {
-        out.push((c.id.clone(), cx.at(&c.obj, "spec.issuerRef"), c.issuer.clone(), c.namespace.clone(), &c.obj));
-    }
-    for ing in &cx.ws.ingresses {
-        for (key, kind) in [("cert-manager.io/issuer", None), ("cert-manager.io/cluster-issuer", Some("ClusterIssuer".to_string()))] {
-            if let Some(name) = ing.annotations.get(key) {
-                let r = IssuerRef { name: name.clone(), kind: kind.clone(), group: None };
-                out.push((ing.id.clone(), cx.at(&ing.obj, &join_key("metadata.annotations", key)), r, ing.namespace.clone(), &ing.obj));
-            }
-        }
-    }
-    out
-}
-
 impl RuleCheck for IssuerMissing {
     fn check(cx: &Context<'_>, out: &mut Diagnostics) {
         let meta = <Self as Rule>::META;
         let none_in_input = cx.ws.issuers.is_empty();
-        for (id, loc, r, ns, obj) in issuer_refs(cx) {
+        for u in cx.issuer_refs() {
+            let (id, loc, r, ns, obj) = (u.id, u.loc, u.issuer, u.namespace, u.obj);
             if !cx.ws.reported(obj) || r.group.as_deref().is_some_and(|g| !g.is_empty() && g != "cert-manager.io") || r.name.is_empty() {
                 continue;
             }

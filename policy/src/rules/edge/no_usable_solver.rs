@@ -1,7 +1,6 @@
 use serde_json::Value;
 
-use super::issuer_missing::issuer_refs;
-use crate::model::{Issuer, IssuerRef, Labels};
+use crate::model::Labels;
 use crate::report::Severity;
 use crate::rules::{declare_rule, Context, Diagnostics, Rule, RuleCheck};
 
@@ -93,18 +92,15 @@ fn specificity(selector: Option<&Value>, name: &str, labels: &Labels) -> Option<
     }
 }
 
-fn issuer<'w>(cx: &Context<'w>, r: &IssuerRef, ns: &str) -> Option<&'w Issuer> {
-    cx.ws.issuers.iter().find(|i| i.id.name == r.name && if r.is_cluster() { i.namespace.is_none() } else { i.namespace.as_deref() == Some(ns) })
-}
-
 impl RuleCheck for NoUsableSolver {
     fn check(cx: &Context<'_>, out: &mut Diagnostics) {
         let meta = <Self as Rule>::META;
-        for (id, loc, r, ns, obj) in issuer_refs(cx) {
+        for u in cx.issuer_refs() {
+            let (id, loc, r, ns, obj) = (u.id, u.loc, u.issuer, u.namespace, u.obj);
             if !cx.ws.reported(obj) {
                 continue;
             }
-            let Some(iss) = issuer(cx, &r, &ns) else { continue };
+            let Some(iss) = cx.issuer(&r, &ns) else { continue };
             let Some(solvers) = iss.spec.get("acme").and_then(|a| a.get("solvers")).and_then(Value::as_array) else { continue };
             // The names requested and the labels the Certificate carries.
             let (names, labels): (Vec<String>, Labels) = match cx.ws.certificates.iter().find(|c| c.id == id) {

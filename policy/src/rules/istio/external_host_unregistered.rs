@@ -1,4 +1,4 @@
-use super::{external_needs, injected, outbound_mode, service_entry_fix, visible_entries};
+use super::{external_needs, outbound_mode, service_entry_fix, visible_entries};
 use crate::profile::OutboundTrafficPolicy;
 use crate::report::{Fix, Severity};
 use crate::rules::{declare_rule, Context, Diagnostics, Rule, RuleCheck};
@@ -77,7 +77,7 @@ declare_rule! {
 impl RuleCheck for ExternalHostUnregistered {
     fn check(cx: &Context<'_>, out: &mut Diagnostics) {
         let meta = <Self as Rule>::META;
-        for w in cx.ws.workloads.iter().filter(|w| cx.ws.reported(&w.obj) && !w.host_network() && injected(cx, w)) {
+        for w in cx.ws.workloads.iter().filter(|w| cx.ws.reported(&w.obj) && !w.host_network() && cx.sidecar_injected(w)) {
             let needs = external_needs(cx, w);
             if needs.is_empty() {
                 continue;

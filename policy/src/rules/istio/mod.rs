@@ -67,16 +67,6 @@ fn exported_to(se: &IstioObject, ns: &str) -> bool {
     to.is_empty() || to.iter().any(|e| *e == "*" || (*e == "." && se.namespace == ns) || *e == ns)
 }
 
-/// Whether workload `w` gets an Istio sidecar: its namespace's injection labels, unless its pods opt out.
-fn injected(cx: &Context<'_>, w: &Workload) -> bool {
-    let ns_labels = cx.ws.namespaces.get(&w.namespace).map(|n| n.labels.clone()).unwrap_or_default();
-    match w.labels.get("sidecar.istio.io/inject").map(String::as_str) {
-        Some("false") => false,
-        Some("true") => true,
-        _ => ns_labels.get("istio-injection").is_some_and(|v| v == "enabled") || ns_labels.contains_key("istio.io/rev"),
-    }
-}
-
 /// The Sidecar that applies to `w`: one of its namespace selecting it, else its namespace's
 /// selector-less one, else the root namespace's selector-less one.
 fn sidecar_for<'w>(cx: &Context<'w>, w: &Workload) -> Option<&'w IstioObject> {
@@ -166,7 +156,7 @@ fn external_needs(cx: &Context<'_>, w: &Workload) -> Vec<ExternalNeed> {
             out.push(ExternalNeed { host, port, loc, why });
         }
     };
-    let external = |host: &str| matches!(classify(cx, host), NeedTarget::External(_));
+    let external = |host: &str| matches!(cx.classify(host), NeedTarget::External(_));
     if let Some(v) = w.annotations.get(EGRESS_ANNOTATION) {
         let field = crate::source::join_key("metadata.annotations", EGRESS_ANNOTATION);
         let loc = cx.ws.loc_first(&w.obj, &[field.clone(), w.template_field(&field)]);
@@ -208,11 +198,6 @@ fn external_needs(cx: &Context<'_>, w: &Workload) -> Vec<ExternalNeed> {
         }
     }
     out
-}
-
-fn classify(cx: &Context<'_>, host: &str) -> NeedTarget {
-    let need = crate::model::Need { text: String::new(), host: host.to_ascii_lowercase(), protocol: crate::model::Protocol::Tcp, port: 1 };
-    need.target(&cx.profile.cluster_domain, |ns| cx.ws.namespaces.contains_key(ns))
 }
 
 /// How `w` sees the ServiceEntries for `host:port`: (entries with a matching host and port,

@@ -1,4 +1,4 @@
-use super::{exported_to, external_needs, injected, outbound_mode, se_ports, visible_entries};
+use super::{exported_to, external_needs, outbound_mode, se_ports, visible_entries};
 use crate::profile::OutboundTrafficPolicy;
 use crate::report::Severity;
 use crate::rules::{declare_rule, Context, Diagnostics, Rule, RuleCheck};
@@ -83,7 +83,7 @@ impl RuleCheck for PassthroughShadowed {
         if cx.ws.coverage != crate::model::Coverage::Complete {
             return;
         }
-        for w in cx.ws.workloads.iter().filter(|w| cx.ws.reported(&w.obj) && !w.host_network() && injected(cx, w)) {
+        for w in cx.ws.workloads.iter().filter(|w| cx.ws.reported(&w.obj) && !w.host_network() && cx.sidecar_injected(w)) {
             if !matches!(outbound_mode(cx, w), Some((OutboundTrafficPolicy::AllowAny, _))) {
                 continue;
             }

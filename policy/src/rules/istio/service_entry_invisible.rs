@@ -1,4 +1,4 @@
-use super::{external_needs, injected, outbound_mode, visible_entries};
+use super::{external_needs, outbound_mode, visible_entries};
 use crate::report::Severity;
 use crate::rules::{declare_rule, Context, Diagnostics, Rule, RuleCheck};
 
@@ -89,7 +89,7 @@ impl RuleCheck for ServiceEntryInvisible {
         if cx.ws.coverage != crate::model::Coverage::Complete {
             return;
         }
-        for w in cx.ws.workloads.iter().filter(|w| cx.ws.reported(&w.obj) && !w.host_network() && injected(cx, w)) {
+        for w in cx.ws.workloads.iter().filter(|w| cx.ws.reported(&w.obj) && !w.host_network() && cx.sidecar_injected(w)) {
             let mode = outbound_mode(cx, w);
             for n in external_needs(cx, w) {
                 let (matching, exported, admitted) = visible_entries(cx, w, &n.host, n.port);

@@ -98,7 +98,7 @@ impl RuleCheck for PolicySelectsNothing {
             d.explanation = match in_namespace.len() {
                 0 => vec![format!("the input has no Pod or pod template in namespace `{}`", p.namespace)],
                 n => {
-                    let mut shown: Vec<String> = in_namespace.iter().take(5).map(|w| format!("{} {}", w.display(), labels(&w.labels))).collect();
+                    let mut shown: Vec<String> = in_namespace.iter().take(5).map(|w| format!("{} {}", w.display(), crate::model::labels_text(&w.labels))).collect();
                     if n > 5 {
                         shown.push(format!("and {} more", n - 5));
                     }
@@ -108,9 +108,4 @@ impl RuleCheck for PolicySelectsNothing {
             d.help = Some("make `spec.podSelector` match the pod template labels of the workloads this policy is for".into());
         }
     }
-}
-
-fn labels(l: &crate::model::Labels) -> String {
-    let pairs: Vec<String> = l.iter().map(|(k, v)| format!("{k}={v}")).collect();
-    format!("{{{}}}", pairs.join(", "))
 }

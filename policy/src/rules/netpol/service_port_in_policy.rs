@@ -90,7 +90,7 @@ fn mismatches<'w>(cx: &Context<'w>, svc: &'w Service) -> Vec<(u16, u16, Protocol
     }
     let mut out = Vec::new();
     for (bi, b) in cx.ws.workloads.iter().enumerate() {
-        if b.namespace != svc.namespace || !selector.iter().all(|(k, v)| b.labels.get(k) == Some(v)) {
+        if b.namespace != svc.namespace || !crate::model::contains_labels(&b.labels, &selector) {
             continue;
         }
         for sp in svc.spec.ports.iter().flatten() {

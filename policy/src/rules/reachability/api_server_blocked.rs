@@ -77,7 +77,7 @@ impl RuleCheck for ApiServerBlocked {
         let meta = <Self as Rule>::META;
         let cm = &cx.profile.cert_manager;
         for (i, w) in egress_candidates(cx) {
-            let cert_manager = w.namespace == cm.namespace && super::contains_labels(&w.labels, &cm.controller_labels);
+            let cert_manager = w.namespace == cm.namespace && crate::model::contains_labels(&w.labels, &cm.controller_labels);
             if !cert_manager && !is_api_client(cx, w) {
                 continue;
             }

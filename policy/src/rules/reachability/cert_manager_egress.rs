@@ -1,4 +1,5 @@
-use super::{allow_policy, contains_labels, related};
+use super::{allow_policy, related};
+use crate::model::contains_labels;
 use crate::model::Protocol;
 use crate::netpol::{Direction, KnownPods, SideVerdict, Target};
 use crate::report::Severity;
@@ -96,7 +97,7 @@ impl RuleCheck for CertManagerEgress {
             return;
         }
         let controller = KnownPods {
-            display: format!("the cert-manager controller ({} in {})", super::labels_text(&cm.controller_labels), cm.namespace),
+            display: format!("the cert-manager controller ({} in {})", crate::model::labels_text(&cm.controller_labels), cm.namespace),
             namespace: cm.namespace.clone(),
             labels: cm.controller_labels.clone(),
             ports: Vec::new(),

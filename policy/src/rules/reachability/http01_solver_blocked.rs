@@ -1,10 +1,9 @@
 use super::ingress_backend_blocked::controller;
 use super::{allow_policy, peer_yaml, related};
-use crate::model::{Issuer, IssuerRef, Labels, ObjRef, ObjectId, Protocol};
+use crate::model::{IssuerRef, Labels, Protocol};
 use crate::netpol::{Direction, KnownPods};
-use crate::report::{Loc, Severity};
+use crate::report::Severity;
 use crate::rules::{declare_rule, Context, Diagnostics, Rule, RuleCheck};
-use crate::source::join_key;
 
 declare_rule! {
     /// cert-manager HTTP-01 solver unreachable from the ingress controller
@@ -98,35 +97,19 @@ declare_rule! {
 pub(crate) const SOLVER_LABEL: &str = "acme.cert-manager.io/http01-solver";
 
 /// Whether `r`, used from namespace `ns`, names an ACME issuer of the input with an HTTP-01 solver.
-fn http01_issuer<'w>(cx: &Context<'w>, r: &IssuerRef, ns: &str) -> Option<&'w Issuer> {
-    let issuer = cx.ws.issuers.iter().find(|i| {
-        i.id.name == r.name && if r.is_cluster() { i.namespace.is_none() } else { i.namespace.as_deref() == Some(ns) }
-    })?;
-    issuer.acme.as_ref().filter(|a| a.solvers.iter().any(|s| s.http01.is_some())).map(|_| issuer)
+fn http01_issuer(cx: &Context<'_>, r: &IssuerRef, ns: &str) -> bool {
+    cx.issuer(r, ns).and_then(|i| i.acme.as_ref()).is_some_and(|a| a.solvers.iter().any(|s| s.http01.is_some()))
 }
 
 impl RuleCheck for Http01SolverBlocked {
     fn check(cx: &Context<'_>, out: &mut Diagnostics) {
         let meta = <Self as Rule>::META;
-        // (namespace, the object that asks for a certificate, where)
-        let mut users: Vec<(String, ObjectId, Loc, IssuerRef, &ObjRef)> = Vec::new();
-        for c in &cx.ws.certificates {
-            users.push((c.namespace.clone(), c.id.clone(), cx.at(&c.obj, "spec.issuerRef"), c.issuer.clone(), &c.obj));
-        }
-        for ing in &cx.ws.ingresses {
-            for (key, kind) in [("cert-manager.io/issuer", None), ("cert-manager.io/cluster-issuer", Some("ClusterIssuer".to_string()))] {
-                if let Some(name) = ing.annotations.get(key) {
-                    let r = IssuerRef { name: name.clone(), kind: kind.clone(), group: None };
-                    let loc = cx.at(&ing.obj, &join_key("metadata.annotations", key));
-                    users.push((ing.namespace.clone(), ing.id.clone(), loc, r, &ing.obj));
-                }
-            }
-        }
         let (source, known) = controller(cx);
         let port = cx.profile.cert_manager.http01_solver_port;
         let mut done: Vec<String> = Vec::new();
-        for (ns, id, loc, issuer_ref, obj) in users {
-            if !cx.ws.reported(obj) || done.contains(&ns) || http01_issuer(cx, &issuer_ref, &ns).is_none() {
+        for u in cx.issuer_refs() {
+            let (ns, id, loc) = (u.namespace, u.id, u.loc);
+            if !cx.ws.reported(u.obj) || done.contains(&ns) || !http01_issuer(cx, &u.issuer, &ns) {
                 continue;
             }
             done.push(ns.clone());

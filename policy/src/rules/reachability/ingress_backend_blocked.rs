@@ -1,11 +1,8 @@
-use k8s_openapi::api::networking::v1::IngressBackend;
-
 use super::{allow_policy, peer_yaml, related, service_backends};
-use crate::model::{Ingress, Protocol};
+use crate::model::Protocol;
 use crate::netpol::{Direction, KnownPods, Target};
 use crate::report::Severity;
 use crate::rules::{declare_rule, Context, Diagnostics, Rule, RuleCheck};
-use crate::source::join_index;
 
 declare_rule! {
     /// Ingress-exposed backend blocked
@@ -113,7 +110,7 @@ pub(super) fn controller(cx: &Context<'_>) -> (Target, bool) {
         Some(c) if c.host_network => (Target::Host(format!("the ingress controller's nodes ({} runs on the host network)", c.namespace)), true),
         Some(c) => (
             Target::Pods(KnownPods {
-                display: format!("the ingress controller ({} in {})", super::labels_text(&c.pod_labels), c.namespace),
+                display: format!("the ingress controller ({} in {})", crate::model::labels_text(&c.pod_labels), c.namespace),
                 namespace: c.namespace.clone(),
                 labels: c.pod_labels.clone(),
                 ports: Vec::new(),
@@ -125,26 +122,12 @@ pub(super) fn controller(cx: &Context<'_>) -> (Target, bool) {
     }
 }
 
-/// Every Service backend of an Ingress with its field path.
-fn backends(ing: &Ingress) -> Vec<(String, &IngressBackend)> {
-    let mut out = Vec::new();
-    if let Some(b) = &ing.spec.default_backend {
-        out.push(("spec.defaultBackend".to_string(), b));
-    }
-    for (ri, r) in ing.spec.rules.iter().flatten().enumerate() {
-        for (pi, p) in r.http.iter().flat_map(|h| h.paths.iter()).enumerate() {
-            out.push((join_index(&format!("{}.http.paths", join_index("spec.rules", ri)), pi) + ".backend", &p.backend));
-        }
-    }
-    out
-}
-
 impl RuleCheck for IngressBackendBlocked {
     fn check(cx: &Context<'_>, out: &mut Diagnostics) {
         let meta = <Self as Rule>::META;
         let (source, known) = controller(cx);
         for ing in cx.ws.ingresses.iter().filter(|i| cx.ws.reported(&i.obj)) {
-            for (path, b) in backends(ing) {
+            for (path, b) in ing.backends() {
                 let Some(svc_ref) = &b.service else { continue };
                 let loc = cx.at(&ing.obj, &format!("{path}.service"));
                 let ns = &ing.namespace;

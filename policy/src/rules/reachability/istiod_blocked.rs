@@ -80,22 +80,14 @@ impl RuleCheck for IstiodBlocked {
         let meta = <Self as Rule>::META;
         let istio = &cx.profile.istio;
         let istiod = KnownPods {
-            display: format!("istiod ({} in {})", super::labels_text(&istio.istiod_labels), istio.namespace),
+            display: format!("istiod ({} in {})", crate::model::labels_text(&istio.istiod_labels), istio.namespace),
             namespace: istio.namespace.clone(),
             labels: istio.istiod_labels.clone(),
             ports: Vec::new(),
             pod_cidrs: cx.profile.pod_cidrs.clone(),
         };
         for (i, w) in egress_candidates(cx) {
-            let ns_labels = cx.ws.namespaces.get(&w.namespace).map(|n| n.labels.clone()).unwrap_or_default();
-            let pod_says = w.labels.get("sidecar.istio.io/inject").map(String::as_str);
-            let ns_injects = ns_labels.get("istio-injection").is_some_and(|v| v == "enabled") || ns_labels.contains_key("istio.io/rev");
-            let injected = match pod_says {
-                Some("false") => false,
-                Some("true") => true,
-                _ => ns_injects,
-            };
-            if !injected || w.namespace == istio.namespace {
+            if !cx.sidecar_injected(w) || w.namespace == istio.namespace {
                 continue;
             }
             if unverifiable(cx, out, &meta, w, &format!("whether the sidecar of `{}` can reach istiod", w.display())) {

@@ -36,7 +36,7 @@ use crate::rules::{Context, Diagnostics, RuleMeta};
 fn dns_pods(cx: &Context<'_>) -> KnownPods {
     let dns = &cx.profile.dns;
     KnownPods {
-        display: format!("the cluster DNS pods ({} in {})", labels_text(&dns.pod_labels), dns.namespace),
+        display: format!("the cluster DNS pods ({} in {})", crate::model::labels_text(&dns.pod_labels), dns.namespace),
         namespace: dns.namespace.clone(),
         labels: dns.pod_labels.clone(),
         ports: vec![
@@ -192,12 +192,6 @@ fn unverifiable(cx: &Context<'_>, out: &mut Diagnostics, meta: &RuleMeta, w: &Wo
     true
 }
 
-/// `{k=v, …}`.
-fn labels_text(l: &Labels) -> String {
-    let pairs: Vec<String> = l.iter().map(|(k, v)| format!("{k}={v}")).collect();
-    format!("{{{}}}", pairs.join(", "))
-}
-
 /// A YAML flow mapping of labels, values quoted.
 fn labels_yaml(l: &Labels) -> String {
     let pairs: Vec<String> = l.iter().map(|(k, v)| format!("{k}: {}", serde_json::Value::String(v.clone()))).collect();
@@ -300,11 +294,6 @@ fn api_server_targets(cx: &Context<'_>) -> Vec<Target> {
     }
 }
 
-/// Whether `labels` has every pair of `wanted`.
-fn contains_labels(labels: &Labels, wanted: &Labels) -> bool {
-    wanted.iter().all(|(k, v)| labels.get(k) == Some(v))
-}
-
 /// Whether `wi` can reach a host (a name, Service name or address) on `protocol`/`port`.
 #[derive(Debug)]
 enum Reach {
@@ -335,12 +324,6 @@ struct Needed<'a> {
     what: &'a str,
     protocol: Protocol,
     port: u16,
-}
-
-/// What `host` names, for `w` (see [`crate::model::Need::target`]).
-fn classify(cx: &Context<'_>, host: &str) -> NeedTarget {
-    let need = crate::model::Need { text: String::new(), host: host.to_ascii_lowercase(), protocol: Protocol::Tcp, port: 1 };
-    need.target(&cx.profile.cluster_domain, |ns| cx.ws.namespaces.contains_key(ns))
 }
 
 /// Whether workload `wi` can reach `target` on `protocol`/`port`: its egress, and for a
@@ -418,7 +401,7 @@ fn service_backends(cx: &Context<'_>, name: &str, ns: &str, protocol: Protocol, 
     }
     let mut out = Vec::new();
     for (i, w) in cx.ws.workloads.iter().enumerate() {
-        if w.namespace != ns || !contains_labels(&w.labels, &selector) {
+        if w.namespace != ns || !crate::model::contains_labels(&w.labels, &selector) {
             continue;
         }
         let tp = match &sp.target_port {

@@ -1,4 +1,4 @@
-use super::{classify, reach, report_blocked, unverifiable, Needed, Reach};
+use super::{reach, report_blocked, unverifiable, Needed, Reach};
 use crate::model::proxy::ProxyUrl;
 use crate::model::Protocol;
 use crate::report::Severity;
@@ -103,7 +103,7 @@ impl RuleCheck for ProxyBlocked {
                     }
                     let field = w.template_field(&format!("spec.containers[{ci}].env[{ei}].value"));
                     let proxy = format!("{}:{}", url.host, url.port);
-                    match reach(cx, i, &classify(cx, &url.host), Protocol::Tcp, url.port) {
+                    match reach(cx, i, &cx.classify(&url.host), Protocol::Tcp, url.port) {
                         Reach::Allowed => {}
                         Reach::Unknown(why) => {
                             if cx.ws.reported(&w.obj) {

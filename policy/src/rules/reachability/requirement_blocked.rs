@@ -1,4 +1,4 @@
-use super::{classify, reach, report_blocked, Needed, Reach};
+use super::{reach, report_blocked, Needed, Reach};
 use crate::model::proxy::{env, EnvValue, NoProxy, ProxyUrl};
 use crate::model::{parse_requirements, Need, NeedTarget, ObjRef, Workload, EGRESS_ANNOTATION};
 use crate::netpol::Direction;
@@ -124,9 +124,9 @@ impl RuleCheck for RequirementBlocked {
                     out.unverifiable(&meta, Some(w.id.clone()), d.loc, &format!("whether `{}` can reach {}", w.display(), need.text), &cx.ws.coverage);
                     continue;
                 }
-                let target = classify(cx, &need.host);
+                let target = cx.classify(&need.host);
                 let (via, target, port) = match proxy_for(w, &need, &target) {
-                    Some((var, url)) => (Some((var, url.host.clone(), url.port)), classify(cx, &url.host), url.port),
+                    Some((var, url)) => (Some((var, url.host.clone(), url.port)), cx.classify(&url.host), url.port),
                     None => (None, target, need.port),
                 };
                 let protocol = if via.is_some() { crate::model::Protocol::Tcp } else { need.protocol };
