@@ -687,6 +687,20 @@ mod tests {
     }
 
     #[test]
+    fn a_reviewed_service_entry_conflicting_with_a_stored_one_is_reported() {
+        let se = |name: &str, proto: &str| {
+            json!({"apiVersion": "networking.istio.io/v1", "kind": "ServiceEntry", "metadata": {"name": name, "namespace": "shop"},
+                "spec": {"hosts": ["api.example.com"], "ports": [{"number": 443, "name": "p", "protocol": proto}]}})
+        };
+        // The reviewed object comes first in the input; the conflict is still its finding.
+        let req = json!({"uid": "u", "namespace": "shop", "object": se("new", "HTTPS")});
+        let r = review(&req, &Settings::default(), context_sources(vec![se("stored", "TLS")]), Coverage::Complete).unwrap();
+        let nr405: Vec<&ReportDiagnostic> = r.findings.iter().filter(|d| d.rule == "NR405").collect();
+        assert_eq!(nr405.len(), 1, "{:?}", r.findings);
+        assert!(nr405[0].message.starts_with("ServiceEntry shop/new defines host \"api.example.com\" port 443 as HTTPS"), "{}", nr405[0].message);
+    }
+
+    #[test]
     fn review_namespace_falls_back_to_the_object() {
         assert_eq!(review_namespace(&json!({"uid": "u", "namespace": "a", "object": bad_policy()})).as_deref(), Some("a"));
         assert_eq!(review_namespace(&json!({"uid": "u", "object": bad_policy()})).as_deref(), Some("shop"));

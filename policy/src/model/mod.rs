@@ -1,7 +1,9 @@
 //! Typed objects with their positions: namespaces, workloads (pods and pod templates),
 //! Services and NetworkPolicies. One bad document or object never sinks the others.
 
+mod cert_manager;
 pub mod host;
+mod istio;
 mod network_policy;
 pub mod proxy;
 mod requirement;
@@ -20,6 +22,15 @@ use serde_json::Value;
 
 pub use network_policy::{
     parse_cidr, NamespaceScope, NetworkPolicy, Peer, PeerKind, PolicyTypes, PortMatch, PortSel, Protocol, Rule,
+};
+pub use cert_manager::{
+    Acme, AcmeSolver, CaIssuer, Certificate, CertificateSpec, Dns01, Http01, Http01Ingress, Issuer, IssuerRef, IssuerSpec, LocalRef,
+    NgtsIssuer, PrivateKey, SolverSelector, VaultAuth, VaultIssuer, VenafiIssuer,
+};
+pub use istio::{
+    ClientTls, DestinationRule, DestinationRuleSpec, EgressListener, IstioObject, MeshConfig, OutboundTrafficPolicy, PortSelector,
+    PortTrafficPolicy, ProxyConfig, ServiceEntry, ServiceEntrySpec, ServicePort, Sidecar, SidecarPort, SidecarSpec, TrafficPolicy, WorkloadEntry,
+    WorkloadSelector,
 };
 pub use requirement::{parse_requirements, Need, NeedTarget, Requirements, REQUIREMENTS_KIND, EGRESS_ANNOTATION};
 pub use selector::{contains_labels, labels_text, Labels, Requirement, Selector};
@@ -251,20 +262,6 @@ pub struct IngressClass {
     pub default: bool,
 }
 
-/// An Istio object (ServiceEntry, Sidecar, DestinationRule), its spec kept as written for the
-/// rules that mirror Istio's validation and routing.
-#[derive(Debug, Clone)]
-pub struct IstioObject {
-    /// Identity.
-    pub id: ObjectId,
-    /// Where.
-    pub obj: ObjRef,
-    /// Namespace.
-    pub namespace: String,
-    /// `spec`.
-    pub spec: Value,
-}
-
 /// A ConfigMap: only its string data matters here.
 #[derive(Debug, Clone)]
 pub struct ConfigMap {
@@ -305,95 +302,6 @@ pub struct Binding {
     pub namespace: Option<String>,
     /// `subjects`.
     pub subjects: Vec<Subject>,
-}
-
-/// A cert-manager Issuer or ClusterIssuer, as far as reachability needs it.
-#[derive(Debug, Clone)]
-pub struct Issuer {
-    /// Identity.
-    pub id: ObjectId,
-    /// Where.
-    pub obj: ObjRef,
-    /// Namespace of an Issuer; `None` for a ClusterIssuer.
-    pub namespace: Option<String>,
-    /// The ACME solvers, when it is an ACME issuer.
-    pub acme: Option<Acme>,
-    /// `spec` as written, for the rules that mirror cert-manager's validation.
-    pub spec: Value,
-}
-
-/// The ACME part of an issuer.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
-pub struct Acme {
-    /// Directory URL.
-    #[serde(default)]
-    pub server: String,
-    /// Challenge solvers.
-    #[serde(default)]
-    pub solvers: Vec<AcmeSolver>,
-}
-
-/// One ACME solver: which challenge type it answers (the details belong to the edge rules).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
-pub struct AcmeSolver {
-    /// Set for an HTTP-01 solver.
-    #[serde(default)]
-    pub http01: Option<Value>,
-    /// Set for a DNS-01 solver.
-    #[serde(default)]
-    pub dns01: Option<Value>,
-}
-
-/// A cert-manager Certificate, as far as reachability needs it.
-#[derive(Debug, Clone)]
-pub struct Certificate {
-    /// Identity.
-    pub id: ObjectId,
-    /// Where.
-    pub obj: ObjRef,
-    /// Namespace.
-    pub namespace: String,
-    /// `spec.issuerRef`.
-    pub issuer: IssuerRef,
-    /// `metadata.labels` (ACME solver selectors match them).
-    pub labels: Labels,
-    /// `spec` as written, for the rules that mirror cert-manager's validation.
-    pub spec: Value,
-}
-
-/// A reference to an Issuer or ClusterIssuer.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
-pub struct IssuerRef {
-    /// Issuer name.
-    #[serde(default)]
-    pub name: String,
-    /// `Issuer` (default) or `ClusterIssuer`.
-    #[serde(default)]
-    pub kind: Option<String>,
-    /// API group (cert-manager.io by default).
-    #[serde(default)]
-    pub group: Option<String>,
-}
-
-impl IssuerRef {
-    /// Whether this names a ClusterIssuer.
-    pub fn is_cluster(&self) -> bool {
-        self.kind.as_deref() == Some("ClusterIssuer")
-    }
-}
-
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct IssuerSpec {
-    #[serde(default)]
-    acme: Option<Acme>,
-}
-
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct CertificateSpec {
-    #[serde(default)]
-    issuer_ref: IssuerRef,
 }
 
 /// A problem with the input itself (not a rule finding).
@@ -456,11 +364,11 @@ pub struct Workspace {
     /// IngressClasses.
     pub ingress_classes: Vec<IngressClass>,
     /// Istio ServiceEntries.
-    pub service_entries: Vec<IstioObject>,
+    pub service_entries: Vec<ServiceEntry>,
     /// Istio Sidecars.
-    pub sidecars: Vec<IstioObject>,
+    pub sidecars: Vec<Sidecar>,
     /// Istio DestinationRules.
-    pub destination_rules: Vec<IstioObject>,
+    pub destination_rules: Vec<DestinationRule>,
     /// Input problems.
     pub problems: Vec<Problem>,
     /// Objects of kinds that are not analysed, per kind.
@@ -683,8 +591,7 @@ impl Workspace {
             },
             "Issuer" | "ClusterIssuer" => match self.typed::<IssuerSpec>(map.get("spec"), &obj, "spec") {
                 Some(spec) => {
-                    let raw = map.get("spec").cloned().unwrap_or(Value::Null);
-                    self.issuers.push(Issuer { id: id.clone(), obj: obj.clone(), namespace: namespace.clone(), acme: spec.acme, spec: raw });
+                    self.issuers.push(Issuer { id: id.clone(), obj: obj.clone(), namespace: namespace.clone(), spec });
                     true
                 }
                 None => false,
@@ -697,21 +604,32 @@ impl Workspace {
                 }
                 None => false,
             },
-            "ServiceEntry" | "Sidecar" | "DestinationRule" => {
-                let spec = map.get("spec").cloned().unwrap_or(Value::Null);
-                if !spec.is_object() && !spec.is_null() {
-                    self.problem(ProblemKind::Object, &obj, "spec", format!("{kind} `spec` must be a mapping"), Some(id.clone()));
-                    false
-                } else {
-                    let o = IstioObject { id: id.clone(), obj: obj.clone(), namespace: ns, spec };
-                    match kind.as_str() {
-                        "ServiceEntry" => self.service_entries.push(o),
-                        "Sidecar" => self.sidecars.push(o),
-                        _ => self.destination_rules.push(o),
+            "ServiceEntry" => {
+                let spec = self.typed::<ServiceEntrySpec>(map.get("spec"), &obj, "spec");
+                let status = self.typed::<istio::ServiceEntryStatus>(map.get("status"), &obj, "status");
+                match (spec, status) {
+                    (Some(mut spec), Some(status)) => {
+                        spec.allocated = status.addresses.into_iter().map(|a| a.value).filter(|v| !v.is_empty()).collect();
+                        self.service_entries.push(IstioObject { id: id.clone(), obj: obj.clone(), namespace: ns, spec });
+                        true
                     }
-                    true
+                    _ => false,
                 }
             }
+            "Sidecar" => match self.typed::<SidecarSpec>(map.get("spec"), &obj, "spec") {
+                Some(spec) => {
+                    self.sidecars.push(IstioObject { id: id.clone(), obj: obj.clone(), namespace: ns, spec });
+                    true
+                }
+                None => false,
+            },
+            "DestinationRule" => match self.typed::<DestinationRuleSpec>(map.get("spec"), &obj, "spec") {
+                Some(spec) => {
+                    self.destination_rules.push(IstioObject { id: id.clone(), obj: obj.clone(), namespace: ns, spec });
+                    true
+                }
+                None => false,
+            },
             "ConfigMap" => match self.typed::<BTreeMap<String, String>>(map.get("data"), &obj, "data") {
                 Some(data) => {
                     self.config_maps.push(ConfigMap { id: id.clone(), obj: obj.clone(), namespace: ns, data });
@@ -721,9 +639,8 @@ impl Workspace {
             },
             "Certificate" => match self.typed::<CertificateSpec>(map.get("spec"), &obj, "spec") {
                 Some(spec) => {
-                    let raw = map.get("spec").cloned().unwrap_or(Value::Null);
                     let labels = meta.labels.clone().unwrap_or_default();
-                    self.certificates.push(Certificate { id: id.clone(), obj: obj.clone(), namespace: ns, issuer: spec.issuer_ref, labels, spec: raw });
+                    self.certificates.push(Certificate { id: id.clone(), obj: obj.clone(), namespace: ns, labels, spec });
                     true
                 }
                 None => false,
@@ -870,7 +787,13 @@ impl Workspace {
                     };
                 }
                 let inner = e.into_inner().to_string();
-                let inner = inner.split(" at line ").next().unwrap_or(&inner).to_string();
+                let mut inner = inner.split(" at line ").next().unwrap_or(&inner).to_string();
+                // Serde names Rust types; the manifest author thinks in schema types.
+                for (rust, schema) in [("IntOrString", "an integer or a string"), ("i32", "an integer"), ("i64", "an integer"), ("u32", "a non-negative integer"), ("u16", "a non-negative integer")] {
+                    if let Some(stem) = inner.strip_suffix(&format!("expected {rust}")) {
+                        inner = format!("{stem}expected {schema}");
+                    }
+                }
                 let message = format!("`{path}`: {inner}");
                 self.problem(ProblemKind::Object, obj, &path, message, None);
                 None
@@ -921,6 +844,11 @@ impl Workspace {
             });
         }
     }
+}
+
+/// Reads `null` as the type's default: the API server treats a null field as an absent one.
+fn nullable<'de, D: serde::Deserializer<'de>, T: Deserialize<'de> + Default>(d: D) -> Result<T, D::Error> {
+    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
 }
 
 /// Definitions of each (kind, namespace, name), to find duplicates.

@@ -138,7 +138,7 @@ impl Context<'_> {
     pub fn issuer_refs(&self) -> Vec<IssuerUse<'_>> {
         let mut out = Vec::new();
         for c in &self.ws.certificates {
-            out.push(IssuerUse { id: c.id.clone(), loc: self.at(&c.obj, "spec.issuerRef"), issuer: c.issuer.clone(), namespace: c.namespace.clone(), obj: &c.obj });
+            out.push(IssuerUse { id: c.id.clone(), loc: self.at(&c.obj, "spec.issuerRef"), issuer: c.spec.issuer_ref.clone(), namespace: c.namespace.clone(), obj: &c.obj });
         }
         for ing in &self.ws.ingresses {
             for (key, kind) in [("cert-manager.io/issuer", None), ("cert-manager.io/cluster-issuer", Some("ClusterIssuer".to_string()))] {

@@ -46,7 +46,7 @@ impl RuleCheck for AcmeServerSuspicious {
     fn check(cx: &Context<'_>, out: &mut Diagnostics) {
         let meta = <Self as Rule>::META;
         for i in cx.ws.issuers.iter().filter(|i| cx.ws.reported(&i.obj)) {
-            let Some(acme) = &i.acme else { continue };
+            let Some(acme) = &i.spec.acme else { continue };
             let url = acme.server.trim();
             if url.is_empty() {
                 continue;

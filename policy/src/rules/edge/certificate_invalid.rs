@@ -1,6 +1,6 @@
 use std::net::IpAddr;
 
-use serde_json::Value;
+use crate::model::CertificateSpec;
 
 use crate::model::host::ingress_host_error;
 use crate::report::Severity;
@@ -92,62 +92,58 @@ pub(crate) fn go_duration(s: &str) -> Option<f64> {
     Some(total)
 }
 
-fn strs(v: &Value) -> Vec<(usize, &str)> {
-    v.as_array().map(|a| a.iter().enumerate().filter_map(|(i, x)| x.as_str().map(|s| (i, s))).collect()).unwrap_or_default()
-}
-
-fn non_empty(v: &Value) -> bool {
-    match v {
-        Value::Null => false,
-        Value::String(s) => !s.is_empty(),
-        Value::Array(a) => !a.is_empty(),
-        _ => true,
-    }
+fn set(s: &Option<String>) -> bool {
+    s.as_deref().is_some_and(|s| !s.is_empty())
 }
 
 /// Every problem of a Certificate spec: (field path, message).
-fn problems(spec: &Value) -> Vec<(String, String)> {
+fn problems(spec: &CertificateSpec) -> Vec<(String, String)> {
     let mut out = Vec::new();
-    let field = |k: &str| spec.get(k).unwrap_or(&Value::Null);
     let mut push = |p: String, m: String| out.push((p, m));
-    if field("secretName").as_str().is_none_or(str::is_empty) {
+    if spec.secret_name.is_empty() {
         push("spec.secretName".into(), "`secretName` must be set".into());
     }
-    let issuer = field("issuerRef");
-    if issuer.get("name").and_then(Value::as_str).is_none_or(str::is_empty) {
+    let issuer = &spec.issuer_ref;
+    if issuer.name.is_empty() {
         push("spec.issuerRef".into(), "`issuerRef.name` must be set".into());
     }
-    let group = issuer.get("group").and_then(Value::as_str).unwrap_or("");
-    let kind = issuer.get("kind").and_then(Value::as_str).unwrap_or("");
+    let group = issuer.group.as_deref().unwrap_or("");
+    let kind = issuer.kind.as_deref().unwrap_or("");
     if (group.is_empty() || group == "cert-manager.io") && !matches!(kind, "" | "Issuer" | "ClusterIssuer") {
         push("spec.issuerRef.kind".into(), format!("`issuerRef.kind` {kind:?} must be Issuer or ClusterIssuer"));
     }
-    let identities = ["commonName", "literalSubject", "dnsNames", "uris", "emailAddresses", "ipAddresses", "otherNames"];
-    if !identities.iter().any(|k| non_empty(field(k))) {
+    let identity = set(&spec.common_name)
+        || set(&spec.literal_subject)
+        || !spec.dns_names.is_empty()
+        || !spec.uris.is_empty()
+        || !spec.email_addresses.is_empty()
+        || !spec.ip_addresses.is_empty()
+        || !spec.other_names.is_empty();
+    if !identity {
         push("spec".into(), "at least one of commonName, dnsNames, uris, emailAddresses, ipAddresses or otherNames must be set".into());
     }
-    if let Some(cn) = field("commonName").as_str().filter(|cn| cn.chars().count() > 64) {
+    if let Some(cn) = spec.common_name.as_deref().filter(|cn| cn.chars().count() > 64) {
         push("spec.commonName".into(), format!("`commonName` has {} characters; at most 64 are allowed", cn.chars().count()));
     }
-    for (i, ip) in strs(field("ipAddresses")) {
+    for (i, ip) in spec.ip_addresses.iter().enumerate() {
         if ip.parse::<IpAddr>().is_err() {
             push(join_index("spec.ipAddresses", i), format!("{ip:?} is not an IP address"));
         }
     }
-    for (i, e) in strs(field("emailAddresses")) {
+    for (i, e) in spec.email_addresses.iter().enumerate() {
         let valid = e.split_once('@').is_some_and(|(l, d)| !l.is_empty() && d.contains('.') && !d.contains('@') && !e.contains(char::is_whitespace));
         if !valid {
             push(join_index("spec.emailAddresses", i), format!("{e:?} is not an e-mail address"));
         }
     }
-    for (i, d) in strs(field("dnsNames")) {
+    for (i, d) in spec.dns_names.iter().enumerate() {
         if let Some(why) = ingress_host_error(d) {
             push(join_index("spec.dnsNames", i), format!("dnsName {d:?} is not a valid DNS name: {why}; the CA will refuse it"));
         }
     }
-    let key = field("privateKey");
-    let size = key.get("size").and_then(Value::as_i64).unwrap_or(0);
-    match key.get("algorithm").and_then(Value::as_str).unwrap_or("") {
+    let key = spec.private_key.clone().unwrap_or_default();
+    let size = key.size.unwrap_or(0);
+    match key.algorithm.as_deref().unwrap_or("") {
         "" | "RSA" if size > 0 && !(2048..=8192).contains(&size) => {
             push("spec.privateKey.size".into(), format!("RSA key size {size} must be between 2048 and 8192"))
         }
@@ -157,7 +153,7 @@ fn problems(spec: &Value) -> Vec<(String, String)> {
         "" | "RSA" | "ECDSA" | "Ed25519" => {}
         other => push("spec.privateKey.algorithm".into(), format!("private key algorithm {other:?} must be RSA, ECDSA or Ed25519")),
     }
-    let duration = match field("duration").as_str() {
+    let duration = match spec.duration.as_deref() {
         None => Some(90.0 * 24.0 * 3600.0),
         Some(d) => {
             let parsed = go_duration(d);
@@ -169,23 +165,23 @@ fn problems(spec: &Value) -> Vec<(String, String)> {
             parsed
         }
     };
-    if let Some(rb) = field("renewBefore").as_str() {
+    if let Some(rb) = spec.renew_before.as_deref() {
         match go_duration(rb) {
             None => push("spec.renewBefore".into(), format!("renewBefore {rb:?} is not a duration such as `360h`")),
             Some(s) if s < 300.0 => push("spec.renewBefore".into(), format!("renewBefore {rb} is shorter than the minimum of 5m")),
             Some(s) if duration.is_some_and(|d| s >= d) => push("spec.renewBefore".into(), format!("renewBefore {rb} is not shorter than the certificate's duration")),
             Some(_) => {}
         }
-        if non_empty(field("renewBeforePercentage")) {
+        if spec.renew_before_percentage.is_some() {
             push("spec.renewBeforePercentage".into(), "renewBefore and renewBeforePercentage are mutually exclusive".into());
         }
     }
-    for (i, u) in strs(field("usages")) {
-        if !USAGES.contains(&u) {
+    for (i, u) in spec.usages.iter().enumerate() {
+        if !USAGES.contains(&u.as_str()) {
             push(join_index("spec.usages", i), format!("usage {u:?} is not a key usage cert-manager knows"));
         }
     }
-    if let Some(n) = field("revisionHistoryLimit").as_i64().filter(|n| *n < 1) {
+    if let Some(n) = spec.revision_history_limit.filter(|n| *n < 1) {
         push("spec.revisionHistoryLimit".into(), format!("revisionHistoryLimit {n} must be at least 1"));
     }
     out

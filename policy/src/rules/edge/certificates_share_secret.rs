@@ -55,7 +55,7 @@ impl RuleCheck for CertificatesShareSecret {
         // (namespace, secret, who, object, field)
         let mut writers: Vec<(&str, String, ObjectId, &ObjRef, String)> = Vec::new();
         for c in &cx.ws.certificates {
-            if let Some(s) = c.spec.get("secretName").and_then(|v| v.as_str()).filter(|s| !s.is_empty()) {
+            if let Some(s) = Some(c.spec.secret_name.as_str()).filter(|s| !s.is_empty()) {
                 writers.push((&c.namespace, s.to_string(), c.id.clone(), &c.obj, "spec.secretName".into()));
             }
         }

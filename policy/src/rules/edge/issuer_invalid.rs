@@ -1,6 +1,7 @@
 use serde_json::Value;
 
 use crate::model::host::dns1123_subdomain_error;
+use crate::model::{Acme, IssuerSpec, LocalRef};
 use crate::report::Severity;
 use crate::rules::{declare_rule, Context, Diagnostics, Rule, RuleCheck};
 use crate::source::join_index;
@@ -49,6 +50,7 @@ declare_rule! {
     }
 }
 
+/// Whether a provider field is set: present, and not an empty string.
 fn set(v: &Value, key: &str) -> bool {
     match v.get(key) {
         None | Some(Value::Null) => false,
@@ -57,8 +59,8 @@ fn set(v: &Value, key: &str) -> bool {
     }
 }
 
-fn name_of(v: &Value, key: &str) -> bool {
-    v.get(key).and_then(|r| r.get("name")).and_then(Value::as_str).is_some_and(|s| !s.is_empty())
+fn named(r: &Option<LocalRef>) -> bool {
+    r.as_ref().is_some_and(|r| !r.name.is_empty())
 }
 
 /// The DNS-01 providers and, for each, the fields one of which (alternatives in a group)
@@ -77,42 +79,42 @@ const DNS01: [(&str, &[&[&str]]); 11] = [
     ("alidns", &[]),
 ];
 
-fn acme(a: &Value, base: &str, out: &mut Vec<(String, String)>) {
-    if !set(a, "server") {
+fn acme(a: &Acme, base: &str, out: &mut Vec<(String, String)>) {
+    if a.server.is_empty() {
         out.push((base.into(), "`acme.server` must be set".into()));
     }
-    if !name_of(a, "privateKeySecretRef") {
+    if !named(&a.private_key_secret_ref) {
         out.push((base.into(), "`acme.privateKeySecretRef.name` must be set: the ACME account key is stored there".into()));
     }
-    if set(a, "caBundle") && a.get("skipTLSVerify").and_then(Value::as_bool) == Some(true) {
+    if a.ca_bundle.as_deref().is_some_and(|b| !b.is_empty()) && a.skip_tls_verify == Some(true) {
         out.push((format!("{base}.skipTLSVerify"), "`caBundle` and `skipTLSVerify` are mutually exclusive".into()));
     }
-    for (i, s) in a.get("solvers").and_then(Value::as_array).into_iter().flatten().enumerate() {
+    for (i, s) in a.solvers.iter().enumerate() {
         let sp = join_index(&format!("{base}.solvers"), i);
-        match (s.get("http01").filter(|v| !v.is_null()), s.get("dns01").filter(|v| !v.is_null())) {
+        match (&s.http01, &s.dns01) {
             (None, None) => out.push((sp, "the solver configures neither `http01` nor `dns01`".into())),
             (Some(_), Some(_)) => out.push((sp, "a solver may use only one of `http01` and `dns01`".into())),
             (Some(h), None) => {
-                if let Some(ing) = h.get("ingress") {
-                    let n = ["class", "ingressClassName", "name"].iter().filter(|k| set(ing, k)).count();
-                    if n > 1 {
+                if let Some(ing) = &h.ingress {
+                    let given = |v: &Option<String>| v.as_deref().is_some_and(|s| !s.is_empty());
+                    if [&ing.class, &ing.ingress_class_name, &ing.name].into_iter().filter(|v| given(v)).count() > 1 {
                         out.push((format!("{sp}.http01.ingress"), "only one of `class`, `ingressClassName` and `name` may be set".into()));
                     }
-                    if let Some(why) = ing.get("ingressClassName").and_then(Value::as_str).and_then(dns1123_subdomain_error) {
+                    if let Some(why) = ing.ingress_class_name.as_deref().and_then(dns1123_subdomain_error) {
                         out.push((format!("{sp}.http01.ingress.ingressClassName"), format!("`ingressClassName` is not a DNS-1123 subdomain: {why}")));
                     }
-                    if let Some(t) = ing.get("serviceType").and_then(Value::as_str).filter(|t| !matches!(*t, "" | "ClusterIP" | "NodePort")) {
+                    if let Some(t) = ing.service_type.as_deref().filter(|t| !matches!(*t, "" | "ClusterIP" | "NodePort")) {
                         out.push((format!("{sp}.http01.ingress.serviceType"), format!("serviceType {t:?} must be ClusterIP or NodePort")));
                     }
                 }
             }
             (None, Some(d)) => {
                 let dp = format!("{sp}.dns01");
-                let present: Vec<&(&str, &[&[&str]])> = DNS01.iter().filter(|(k, _)| d.get(*k).is_some_and(|v| !v.is_null())).collect();
+                let present: Vec<&(&str, &[&[&str]])> = DNS01.iter().filter(|(k, _)| d.providers.get(*k).is_some_and(|v| !v.is_null())).collect();
                 match present.as_slice() {
                     [] => out.push((dp.clone(), "the dns01 solver configures no provider".into())),
                     [(name, required)] => {
-                        let p = d.get(*name).unwrap_or(&Value::Null);
+                        let p = d.providers.get(*name).unwrap_or(&Value::Null);
                         for group in required.iter() {
                             if !group.iter().any(|k| set(p, k)) {
                                 out.push((format!("{dp}.{name}"), format!("`{name}` needs `{}`", group.join("` or `"))));
@@ -121,7 +123,7 @@ fn acme(a: &Value, base: &str, out: &mut Vec<(String, String)>) {
                     }
                     _ => out.push((dp.clone(), "a dns01 solver may configure only one provider".into())),
                 }
-                if let Some(c) = d.get("cnameStrategy").and_then(Value::as_str).filter(|c| !matches!(*c, "" | "None" | "Follow")) {
+                if let Some(c) = d.cname_strategy.as_deref().filter(|c| !matches!(*c, "" | "None" | "Follow")) {
                     out.push((format!("{dp}.cnameStrategy"), format!("cnameStrategy {c:?} must be None or Follow")));
                 }
             }
@@ -130,47 +132,52 @@ fn acme(a: &Value, base: &str, out: &mut Vec<(String, String)>) {
 }
 
 /// Every problem of an issuer spec: (field path, message).
-fn problems(spec: &Value) -> Vec<(String, String)> {
+fn problems(spec: &IssuerSpec) -> Vec<(String, String)> {
     let mut out = Vec::new();
-    let types: Vec<&str> = ["acme", "ca", "selfSigned", "vault", "venafi"].into_iter().filter(|k| spec.get(*k).is_some_and(|v| !v.is_null())).collect();
+    let types: Vec<&str> = [
+        ("acme", spec.acme.is_some()),
+        ("ca", spec.ca.is_some()),
+        ("selfSigned", spec.self_signed.is_some()),
+        ("vault", spec.vault.is_some()),
+        ("venafi", spec.venafi.is_some()),
+    ]
+    .into_iter()
+    .filter_map(|(k, on)| on.then_some(k))
+    .collect();
     match types.len() {
         0 => out.push(("spec".to_string(), "no issuer type is configured (acme, ca, selfSigned, vault or venafi)".to_string())),
         1 => {}
         _ => out.push(("spec".to_string(), format!("only one issuer type may be configured, found {}", types.join(", ")))),
     }
-    let get = |k: &str| spec.get(k).unwrap_or(&Value::Null);
-    if types.contains(&"acme") {
-        acme(get("acme"), "spec.acme", &mut out);
+    if let Some(a) = &spec.acme {
+        acme(a, "spec.acme", &mut out);
     }
-    if types.contains(&"ca") && !set(get("ca"), "secretName") {
+    if spec.ca.as_ref().is_some_and(|c| c.secret_name.is_empty()) {
         out.push(("spec.ca".into(), "`ca.secretName` must be set".into()));
     }
-    if types.contains(&"vault") {
-        let v = get("vault");
-        for k in ["server", "path"] {
-            if !set(v, k) {
+    if let Some(v) = &spec.vault {
+        for (k, value) in [("server", &v.server), ("path", &v.path)] {
+            if value.is_empty() {
                 out.push(("spec.vault".into(), format!("`vault.{k}` must be set")));
             }
         }
-        let auth = v.get("auth").unwrap_or(&Value::Null);
-        if !["tokenSecretRef", "appRole", "kubernetes", "clientCertificate"].iter().any(|k| set(auth, k)) && !set(v, "tokenSecretRef") {
+        let auth = v.auth.as_ref().is_some_and(|a| a.token_secret_ref.is_some() || a.app_role.is_some() || a.kubernetes.is_some() || a.client_certificate.is_some());
+        if !auth {
             out.push(("spec.vault".into(), "`vault.auth` must configure one authentication method".into()));
         }
     }
-    if types.contains(&"venafi") {
-        let v = get("venafi");
-        if !set(v, "zone") {
+    if let Some(v) = &spec.venafi {
+        if v.zone.is_empty() {
             out.push(("spec.venafi".into(), "`venafi.zone` must be set".into()));
         }
-        let modes: Vec<&str> = ["tpp", "cloud", "ngts"].into_iter().filter(|k| v.get(*k).is_some_and(|x| !x.is_null())).collect();
-        if modes.len() != 1 {
+        if [v.tpp.is_some(), v.cloud.is_some(), v.ngts.is_some()].into_iter().filter(|on| *on).count() != 1 {
             out.push(("spec.venafi".into(), "exactly one of `tpp`, `cloud` and `ngts` must be configured".into()));
         }
-        if let Some(n) = v.get("ngts").filter(|x| !x.is_null()) {
-            if !set(n, "tsgID") {
+        if let Some(n) = &v.ngts {
+            if n.tsg_id.is_empty() {
                 out.push(("spec.venafi.ngts".into(), "`ngts.tsgID` must be set".into()));
             }
-            if !name_of(n, "credentialsRef") {
+            if !named(&n.credentials_ref) {
                 out.push(("spec.venafi.ngts".into(), "`ngts.credentialsRef.name` must be set".into()));
             }
         }

@@ -1,6 +1,4 @@
-use serde_json::Value;
-
-use crate::model::Labels;
+use crate::model::{contains_labels, Labels, SolverSelector};
 use crate::report::Severity;
 use crate::rules::{declare_rule, Context, Diagnostics, Rule, RuleCheck};
 
@@ -66,20 +64,12 @@ declare_rule! {
 }
 
 /// How specifically a solver's selector matches `name` (higher wins), or `None`.
-fn specificity(selector: Option<&Value>, name: &str, labels: &Labels) -> Option<(u8, usize)> {
-    let Some(sel) = selector.filter(|s| !s.is_null()) else { return Some((0, 0)) };
-    let list = |k: &str| -> Vec<String> {
-        sel.get(k).and_then(Value::as_array).map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect()).unwrap_or_default()
-    };
-    let wanted: Vec<(String, String)> = sel
-        .get("matchLabels")
-        .and_then(Value::as_object)
-        .map(|m| m.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string())).collect())
-        .unwrap_or_default();
-    if !wanted.iter().all(|(k, v)| labels.get(k) == Some(v)) {
+fn specificity(selector: Option<&SolverSelector>, name: &str, labels: &Labels) -> Option<(u8, usize)> {
+    let Some(sel) = selector else { return Some((0, 0)) };
+    if !contains_labels(labels, &sel.match_labels) {
         return None;
     }
-    let (names, zones) = (list("dnsNames"), list("dnsZones"));
+    let (names, zones) = (&sel.dns_names, &sel.dns_zones);
     let bare = name.trim_start_matches("*.");
     if names.iter().any(|n| n == name) {
         return Some((3, 0));
@@ -87,7 +77,7 @@ fn specificity(selector: Option<&Value>, name: &str, labels: &Labels) -> Option<
     let zone = zones.iter().filter(|z| bare == z.as_str() || bare.ends_with(&format!(".{z}"))).map(String::len).max();
     match (zone, names.is_empty() && zones.is_empty()) {
         (Some(len), _) => Some((2, len)),
-        (None, true) => Some((if wanted.is_empty() { 0 } else { 1 }, 0)),
+        (None, true) => Some((if sel.match_labels.is_empty() { 0 } else { 1 }, 0)),
         (None, false) => None,
     }
 }
@@ -101,14 +91,10 @@ impl RuleCheck for NoUsableSolver {
                 continue;
             }
             let Some(iss) = cx.issuer(&r, &ns) else { continue };
-            let Some(solvers) = iss.spec.get("acme").and_then(|a| a.get("solvers")).and_then(Value::as_array) else { continue };
+            let Some(solvers) = iss.spec.acme.as_ref().map(|a| &a.solvers) else { continue };
             // The names requested and the labels the Certificate carries.
             let (names, labels): (Vec<String>, Labels) = match cx.ws.certificates.iter().find(|c| c.id == id) {
-                Some(c) => {
-                    let mut n: Vec<String> = c.spec.get("dnsNames").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str).map(str::to_string).collect();
-                    n.extend(c.spec.get("commonName").and_then(Value::as_str).map(str::to_string));
-                    (n, c.labels.clone())
-                }
+                Some(c) => (c.spec.names(), c.labels.clone()),
                 None => match cx.ws.ingresses.iter().find(|i| i.id == id) {
                     Some(ing) => (ing.spec.tls.iter().flatten().flat_map(|t| t.hosts.iter().flatten().cloned()).collect(), Labels::new()),
                     None => continue,
@@ -120,10 +106,10 @@ impl RuleCheck for NoUsableSolver {
                     continue;
                 }
                 seen.push(name.clone());
-                let best = solvers.iter().filter_map(|s| specificity(s.get("selector"), &name, &labels).map(|p| (p, s))).max_by_key(|(p, _)| *p);
+                let best = solvers.iter().filter_map(|s| specificity(s.selector.as_ref(), &name, &labels).map(|p| (p, s))).max_by_key(|(p, _)| *p);
                 let message = match best {
                     None => format!("no solver of {} `{}` matches `{name}` requested by `{id}`", iss.id.kind, iss.id.name),
-                    Some((_, s)) if name.starts_with("*.") && s.get("dns01").is_none_or(Value::is_null) => {
+                    Some((_, s)) if name.starts_with("*.") && s.dns01.is_none() => {
                         format!("`{id}` requests the wildcard `{name}`, which {} `{}` would solve over HTTP-01; wildcards need DNS-01", iss.id.kind, iss.id.name)
                     }
                     Some(_) => continue,

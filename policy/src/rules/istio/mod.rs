@@ -21,37 +21,57 @@ pub use service_entry_tls_as_http::ServiceEntryTlsAsHttp;
 pub use service_entry_wildcard_dns::ServiceEntryWildcardDns;
 pub use sidecar_invalid::SidecarInvalid;
 
-use serde_json::Value;
-
 use crate::model::proxy::{env, EnvValue, ProxyUrl};
-use crate::model::{parse_requirements, IstioObject, Labels, NeedTarget, ObjRef, Workload, EGRESS_ANNOTATION};
+use crate::model::{parse_requirements, Labels, MeshConfig, NeedTarget, ObjRef, ServiceEntry, Sidecar, Workload, EGRESS_ANNOTATION};
 use crate::profile::OutboundTrafficPolicy;
 use crate::report::Loc;
 use crate::rules::Context;
 
-/// Strings of a JSON list field.
-fn strings<'v>(v: &'v Value, key: &str) -> Vec<&'v str> {
-    v.get(key).and_then(Value::as_array).map(|a| a.iter().filter_map(Value::as_str).collect()).unwrap_or_default()
+/// A ServiceEntry port: index, number (0 when unset), protocol (upper case, empty when unset)
+/// and name.
+fn se_ports(se: &ServiceEntry) -> Vec<(usize, u32, String, String)> {
+    se.spec.ports.iter().enumerate().map(|(i, p)| (i, p.number.unwrap_or(0), p.protocol(), p.name.clone())).collect()
 }
 
-/// A ServiceEntry port: number, protocol (upper case, `TCP` when empty) and name.
-fn se_ports(se: &IstioObject) -> Vec<(usize, u32, String, String)> {
-    se.spec
-        .get("ports")
-        .and_then(Value::as_array)
-        .map(|ports| {
-            ports
-                .iter()
-                .enumerate()
-                .map(|(i, p)| {
-                    let number = p.get("number").and_then(Value::as_u64).and_then(|n| u32::try_from(n).ok()).unwrap_or(0);
-                    let proto = p.get("protocol").and_then(Value::as_str).unwrap_or("").to_ascii_uppercase();
-                    let name = p.get("name").and_then(Value::as_str).unwrap_or("").to_string();
-                    (i, number, proto, name)
-                })
-                .collect()
-        })
-        .unwrap_or_default()
+/// Whether `s` is a DNS label as Istio checks one (its own pattern: letters of either case,
+/// digits and `-`, at most 63), looser than Kubernetes' lower-case DNS-1123 label.
+fn istio_label_ok(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 63
+        && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        && !s.starts_with('-')
+        && !s.ends_with('-')
+}
+
+/// Why Istio refuses `host` as a host name whose first label may be a wildcard (`*`, `*foo`,
+/// `*-foo`), as its `ValidateWildcardDomain` does; `None` when it accepts it.
+fn istio_host_error(host: &str) -> Option<String> {
+    if host.is_empty() || host.len() > 255 {
+        return Some("a host name has 1 to 255 characters".into());
+    }
+    let (first, rest) = match host.split_once('.') {
+        Some((f, r)) => (f, Some(r)),
+        None => (host, None),
+    };
+    let bare = first.strip_prefix("*-").or_else(|| first.strip_prefix('*')).unwrap_or(first);
+    let why = |l: &str| {
+        let hint = if l.contains('*') { " (a wildcard may only start the first label)" } else { "" };
+        format!("label `{l}` is not a DNS label{hint}")
+    };
+    if !(first == "*" || istio_label_ok(bare)) {
+        return Some(why(first));
+    }
+    let rest = rest?;
+    let labels: Vec<&str> = rest.split('.').collect();
+    if labels.last().is_some_and(|l| !l.is_empty() && l.bytes().all(|b| b.is_ascii_digit())) {
+        return Some("the top-level domain is all digits".into());
+    }
+    let n = labels.len();
+    labels
+        .iter()
+        .enumerate()
+        .find(|(i, l)| !(istio_label_ok(l) || (*i == n - 1 && l.is_empty())))
+        .map(|(_, l)| why(l))
 }
 
 /// Whether a ServiceEntry host (exact, `*.domain` or `*`) matches `host`.
@@ -62,25 +82,20 @@ fn se_host_matches(pattern: &str, host: &str) -> bool {
 
 /// Whether `se` is exported to namespace `ns` (`exportTo`: absent or `*` everywhere, `.` its
 /// own namespace, `~` nowhere, else the listed namespaces).
-fn exported_to(se: &IstioObject, ns: &str) -> bool {
-    let to = strings(&se.spec, "exportTo");
-    to.is_empty() || to.iter().any(|e| *e == "*" || (*e == "." && se.namespace == ns) || *e == ns)
+fn exported_to(se: &ServiceEntry, ns: &str) -> bool {
+    let to = &se.spec.export_to;
+    to.is_empty() || to.iter().any(|e| e == "*" || (e == "." && se.namespace == ns) || e == ns)
 }
 
 /// The Sidecar that applies to `w`: one of its namespace selecting it, else its namespace's
 /// selector-less one, else the root namespace's selector-less one.
-fn sidecar_for<'w>(cx: &Context<'w>, w: &Workload) -> Option<&'w IstioObject> {
-    let selects = |s: &IstioObject| {
-        let labels: Labels = s
-            .spec
-            .get("workloadSelector")
-            .and_then(|ws| ws.get("labels"))
-            .and_then(Value::as_object)
-            .map(|m| m.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string())).collect())
-            .unwrap_or_default();
-        !labels.is_empty() && labels.iter().all(|(k, v)| w.labels.get(k) == Some(v))
+fn sidecar_for<'w>(cx: &Context<'w>, w: &Workload) -> Option<&'w Sidecar> {
+    let selects = |s: &Sidecar| {
+        let labels: &Labels = s.spec.workload_selector.as_ref().map(|ws| &ws.labels).unwrap_or(&EMPTY);
+        !labels.is_empty() && crate::model::contains_labels(&w.labels, labels)
     };
-    let no_selector = |s: &&IstioObject| s.spec.get("workloadSelector").is_none_or(Value::is_null);
+    // A selector without labels applies to the whole namespace, as no selector does.
+    let no_selector = |s: &&Sidecar| s.spec.workload_selector.as_ref().is_none_or(|ws| ws.labels.is_empty());
     let ns = cx.ws.sidecars.iter().filter(|s| s.namespace == w.namespace);
     ns.clone()
         .find(|s| selects(s))
@@ -88,11 +103,13 @@ fn sidecar_for<'w>(cx: &Context<'w>, w: &Workload) -> Option<&'w IstioObject> {
         .or_else(|| cx.ws.sidecars.iter().filter(|s| s.namespace == cx.profile.istio.namespace).find(no_selector))
 }
 
+static EMPTY: Labels = Labels::new();
+
 /// The outbound traffic mode for `w` and where it is set: its Sidecar's
 /// `outboundTrafficPolicy.mode`, else the mesh's (profile, or the `istio` ConfigMap's `mesh`).
 fn outbound_mode(cx: &Context<'_>, w: &Workload) -> Option<(OutboundTrafficPolicy, String)> {
     if let Some(s) = sidecar_for(cx, w) {
-        if let Some(mode) = s.spec.get("outboundTrafficPolicy").and_then(|o| o.get("mode")).and_then(Value::as_str) {
+        if let Some(mode) = s.spec.outbound_traffic_policy.as_ref().and_then(|o| o.mode.as_deref()) {
             return parse_mode(mode).map(|m| (m, format!("Sidecar {}/{}", s.namespace, s.id.name)));
         }
     }
@@ -108,12 +125,14 @@ fn parse_mode(s: &str) -> Option<OutboundTrafficPolicy> {
 }
 
 /// The mesh config of the input: the `mesh` key of the `istio` ConfigMap in the Istio
-/// namespace, and that ConfigMap's namespace.
-fn mesh_config(cx: &Context<'_>) -> Option<(Value, String)> {
+/// namespace, and that ConfigMap's namespace. A mesh config that does not parse counts as
+/// absent (istiod would refuse it and keep its previous one).
+fn mesh_config(cx: &Context<'_>) -> Option<(MeshConfig, String)> {
     let cm = cx.ws.config_maps.iter().find(|m| m.namespace == cx.profile.istio.namespace && m.id.name == "istio")?;
     let mesh = cm.data.get("mesh")?;
     let (docs, _) = crate::source::parse_source(0, mesh, &crate::source::Limits::default());
-    docs.into_iter().next().map(|d| (d.value, cm.namespace.clone()))
+    let value = docs.into_iter().next()?.value;
+    serde_json::from_value(value).ok().map(|m| (m, cm.namespace.clone()))
 }
 
 /// The mesh-wide mode: the profile's, else the mesh config's.
@@ -122,21 +141,39 @@ fn mesh_mode(cx: &Context<'_>) -> Option<(OutboundTrafficPolicy, String)> {
         return Some((m, "the profile (`istio.outboundTrafficPolicy`)".into()));
     }
     let (mesh, ns) = mesh_config(cx)?;
-    let mode = mesh.get("outboundTrafficPolicy")?.get("mode")?.as_str()?.to_string();
+    let mode = mesh.outbound_traffic_policy?.mode?;
     parse_mode(&mode).map(|m| (m, format!("ConfigMap {ns}/istio (`meshConfig.outboundTrafficPolicy.mode`)")))
 }
 
-/// Whether sidecars allocate addresses to ServiceEntries: the profile says so, or the mesh
-/// config's `defaultConfig.proxyMetadata` sets both `ISTIO_META_DNS_CAPTURE` and
-/// `ISTIO_META_DNS_AUTO_ALLOCATE` to "true".
-fn auto_allocates(cx: &Context<'_>) -> bool {
+/// How sidecars get addresses for ServiceEntries without `addresses`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Allocation {
+    /// The profile says sidecars capture DNS and use allocated addresses.
+    Profile,
+    /// The mesh config turns on DNS capture and address allocation.
+    Mesh,
+    /// The mesh config turns on DNS capture only: allocated addresses (`status.addresses`)
+    /// are used where Istio wrote them.
+    CaptureOnly,
+    /// No DNS capture known: sidecars never see allocated addresses.
+    None,
+}
+
+/// Whether sidecars use allocated addresses: the profile says so, or the mesh config's
+/// `defaultConfig.proxyMetadata` sets `ISTIO_META_DNS_CAPTURE` and one of
+/// `ISTIO_META_DNS_AUTO_ALLOCATE` and `PILOT_ENABLE_IP_AUTOALLOCATE` to "true".
+fn allocation(cx: &Context<'_>) -> Allocation {
     if cx.profile.istio.dns_auto_allocate {
-        return true;
+        return Allocation::Profile;
     }
-    let Some((mesh, _)) = mesh_config(cx) else { return false };
-    let md = mesh.get("defaultConfig").and_then(|d| d.get("proxyMetadata"));
-    let on = |k: &str| md.and_then(|m| m.get(k)).and_then(Value::as_str) == Some("true");
-    on("ISTIO_META_DNS_CAPTURE") && on("ISTIO_META_DNS_AUTO_ALLOCATE")
+    let Some((mesh, _)) = mesh_config(cx) else { return Allocation::None };
+    if !mesh.proxy_flag("ISTIO_META_DNS_CAPTURE") {
+        Allocation::None
+    } else if mesh.proxy_flag("ISTIO_META_DNS_AUTO_ALLOCATE") || mesh.proxy_flag("PILOT_ENABLE_IP_AUTOALLOCATE") {
+        Allocation::Mesh
+    } else {
+        Allocation::CaptureOnly
+    }
 }
 
 /// An external destination a workload needs: host, port, and where it was found.
@@ -202,23 +239,15 @@ fn external_needs(cx: &Context<'_>, w: &Workload) -> Vec<ExternalNeed> {
 
 /// How `w` sees the ServiceEntries for `host:port`: (entries with a matching host and port,
 /// those of them exported to its namespace, those of them its Sidecar's `egress.hosts` admit).
-fn visible_entries<'w>(cx: &Context<'w>, w: &Workload, host: &str, port: u16) -> (Vec<&'w IstioObject>, Vec<&'w IstioObject>, Vec<&'w IstioObject>) {
-    let matching: Vec<&IstioObject> = cx
+fn visible_entries<'w>(cx: &Context<'w>, w: &Workload, host: &str, port: u16) -> (Vec<&'w ServiceEntry>, Vec<&'w ServiceEntry>, Vec<&'w ServiceEntry>) {
+    let matching: Vec<&ServiceEntry> = cx
         .ws
         .service_entries
         .iter()
-        .filter(|se| strings(&se.spec, "hosts").iter().any(|h| se_host_matches(h, host)) && se_ports(se).iter().any(|(_, n, _, _)| *n == u32::from(port)))
+        .filter(|se| se.spec.hosts.iter().any(|h| se_host_matches(h, host)) && se.spec.ports.iter().any(|p| p.number == Some(u32::from(port))))
         .collect();
-    let exported: Vec<&IstioObject> = matching.iter().copied().filter(|se| exported_to(se, &w.namespace)).collect();
-    let sidecar_hosts: Option<Vec<String>> = sidecar_for(cx, w).map(|s| {
-        s.spec
-            .get("egress")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .flat_map(|l| strings(l, "hosts").into_iter().map(str::to_string))
-            .collect()
-    });
+    let exported: Vec<&ServiceEntry> = matching.iter().copied().filter(|se| exported_to(se, &w.namespace)).collect();
+    let sidecar_hosts: Option<Vec<&String>> = sidecar_for(cx, w).map(|s| s.spec.egress.iter().flat_map(|l| l.hosts.iter()).collect());
     let admitted = exported
         .iter()
         .copied()
@@ -228,7 +257,7 @@ fn visible_entries<'w>(cx: &Context<'w>, w: &Workload, host: &str, port: u16) ->
             Some(hosts) => hosts.iter().any(|h| {
                 let (ns, name) = h.split_once('/').unwrap_or(("*", h));
                 let ns_ok = ns == "*" || (ns == "." && se.namespace == w.namespace) || ns == se.namespace;
-                ns_ok && strings(&se.spec, "hosts").iter().any(|sh| name == "*" || se_host_matches(name, sh) || se_host_matches(sh, name))
+                ns_ok && se.spec.hosts.iter().any(|sh| name == "*" || se_host_matches(name, sh) || se_host_matches(sh, name))
             }),
         })
         .collect();
@@ -247,4 +276,19 @@ fn service_entry_fix(host: &str, port: u16, ns: &str) -> String {
         "apiVersion: networking.istio.io/v1\nkind: ServiceEntry\nmetadata:\n  name: {}\n  namespace: {ns}\nspec:\n  hosts: [{host:?}]\n  location: MESH_EXTERNAL\n  resolution: {resolution}\n  ports:\n    - {{number: {port}, name: {name}, protocol: {proto}}}",
         host.trim_start_matches("*.").replace('.', "-")
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn host_names_as_istio_validates_them() {
+        for ok in ["github.com", "API.Example.com", "istio.io.", "*", "*.example.com", "*foo.example.com", "*-foo.example.com", "localhost", "a-b.c"] {
+            assert_eq!(istio_host_error(ok), None, "{ok}");
+        }
+        for bad in ["", "foo*.example.com", "api.*.example.com", "build_cache.example.com", "legacy.example.443", "-a.example.com", "a..b", &"x".repeat(64)] {
+            assert!(istio_host_error(bad).is_some(), "{bad}");
+        }
+    }
 }

@@ -94,8 +94,8 @@ impl RuleCheck for PassthroughShadowed {
                 let port = u32::from(n.port);
                 // TLS entries are matched by SNI with a passthrough fallback, and TCP entries with
                 // addresses listen on those addresses only: neither shadows the port.
-                let shadows = |se: &&crate::model::IstioObject| {
-                    let addressed = !super::strings(&se.spec, "addresses").is_empty();
+                let shadows = |se: &&crate::model::ServiceEntry| {
+                    let addressed = !se.spec.addresses.is_empty();
                     se_ports(se).iter().any(|(_, p, proto, _)| {
                         *p == port && (proto.starts_with("HTTP") || proto == "GRPC" || ((proto.is_empty() || proto == "TCP") && !addressed))
                     })

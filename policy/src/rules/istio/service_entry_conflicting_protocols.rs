@@ -1,5 +1,5 @@
-use super::{se_ports, strings};
-use crate::model::IstioObject;
+use super::se_ports;
+use crate::model::ServiceEntry;
 use crate::report::Severity;
 use crate::rules::{declare_rule, Context, Diagnostics, Rule, RuleCheck};
 use crate::source::join_index;
@@ -9,7 +9,11 @@ declare_rule! {
     ///
     /// ## What it does
     /// Finds two ServiceEntries visible in a common namespace (by `exportTo`) that define the
-    /// same host and port with different protocols, as istioctl's IST0177 does.
+    /// same host and port with different protocols, as istioctl's IST0177 does: hosts compare
+    /// exactly, protocols case-insensitively, and an unset protocol (sniffed) differs from
+    /// `TCP`. Each conflicting pair is reported once, at the later entry's port (at admission,
+    /// at the entry under review), where istioctl reports each entry. Unlike istioctl, an entry
+    /// exported nowhere (`exportTo: ["~"]`) conflicts with nothing.
     ///
     /// ## Why is this bad?
     /// Istio keeps one of them; which one is not defined, and the traffic is handled as HTTP
@@ -46,12 +50,12 @@ declare_rule! {
 }
 
 /// The namespaces `se` is visible in (`None`: every namespace).
-fn scope(se: &IstioObject) -> Option<Vec<String>> {
-    let to = strings(&se.spec, "exportTo");
-    if to.is_empty() || to.contains(&"*") {
+fn scope(se: &ServiceEntry) -> Option<Vec<String>> {
+    let to = &se.spec.export_to;
+    if to.is_empty() || to.iter().any(|e| e == "*") {
         return None;
     }
-    Some(to.iter().filter(|e| **e != "~").map(|e| if *e == "." { se.namespace.clone() } else { (*e).to_string() }).collect())
+    Some(to.iter().filter(|e| *e != "~").map(|e| if e == "." { se.namespace.clone() } else { e.clone() }).collect())
 }
 
 fn overlap(a: &Option<Vec<String>>, b: &Option<Vec<String>>) -> bool {
@@ -59,6 +63,14 @@ fn overlap(a: &Option<Vec<String>>, b: &Option<Vec<String>>) -> bool {
         (None, Some(v)) | (Some(v), None) => !v.is_empty(),
         (None, None) => true,
         (Some(x), Some(y)) => x.iter().any(|n| y.contains(n)),
+    }
+}
+
+fn shown(proto: &str) -> &str {
+    if proto.is_empty() {
+        "unset"
+    } else {
+        proto
     }
 }
 
@@ -71,23 +83,30 @@ impl RuleCheck for ServiceEntryConflictingProtocols {
                 continue;
             }
             for (pi, number, proto, _) in se_ports(se) {
-                let proto = if proto.is_empty() { "TCP".to_string() } else { proto };
-                for host in strings(&se.spec, "hosts") {
-                    let earlier = entries.iter().take(k).find(|o| {
-                        overlap(&scope(o), &scope(se))
-                            && strings(&o.spec, "hosts").contains(&host)
-                            && se_ports(o).iter().any(|(_, n, p, _)| *n == number && (if p.is_empty() { "TCP" } else { p.as_str() }) != proto)
-                    });
-                    let Some(o) = earlier else { continue };
-                    let d = out.report(
-                        &meta,
-                        Some(se.id.clone()),
-                        cx.at(&se.obj, &format!("{}.protocol", join_index("spec.ports", pi))),
-                        format!("ServiceEntries {}/{} and {}/{} define host {host:?} port {number} with conflicting protocols", o.namespace, o.id.name, se.namespace, se.id.name),
-                    );
-                    d.related = vec![("the other ServiceEntry".into(), cx.at(&o.obj, "spec.ports"))];
-                    d.help = Some("keep one ServiceEntry per host and port, or make their protocols agree".into());
-                }
+                // Once per pair: against earlier entries, and against later ones that are not
+                // reported themselves (the cluster's, when `se` is under review).
+                let conflict = se.spec.hosts.iter().find_map(|host| {
+                    entries.iter().enumerate().filter(|(j, o)| (*j < k || (*j > k && !cx.ws.reported(&o.obj))) && overlap(&scope(o), &scope(se)) && o.spec.hosts.contains(host)).find_map(|(_, o)| {
+                        se_ports(o).into_iter().find(|(_, n, p, _)| *n == number && *p != proto).map(|(oi, _, p, _)| (host, o, oi, p))
+                    })
+                });
+                let Some((host, o, oi, other)) = conflict else { continue };
+                let d = out.report(
+                    &meta,
+                    Some(se.id.clone()),
+                    cx.at(&se.obj, &format!("{}.protocol", join_index("spec.ports", pi))),
+                    format!(
+                        "ServiceEntry {}/{} defines host {host:?} port {number} as {}, but ServiceEntry {}/{} defines it as {}: the protocols conflict",
+                        se.namespace,
+                        se.id.name,
+                        shown(&proto),
+                        o.namespace,
+                        o.id.name,
+                        shown(&other)
+                    ),
+                );
+                d.related = vec![("the other ServiceEntry".into(), cx.at(&o.obj, &join_index("spec.ports", oi)))];
+                d.help = Some("keep one ServiceEntry per host and port, or make their protocols agree".into());
             }
         }
     }

@@ -1,10 +1,9 @@
 use std::collections::BTreeSet;
 use std::net::IpAddr;
 
-use serde_json::Value;
-
-use super::strings;
+use super::{istio_host_error, istio_label_ok};
 use crate::model::host::dns1123_subdomain_error;
+use crate::model::ServiceEntrySpec;
 use crate::report::Severity;
 use crate::rules::{declare_rule, Context, Diagnostics, Rule, RuleCheck};
 use crate::source::join_index;
@@ -14,11 +13,14 @@ declare_rule! {
     ///
     /// ## What it does
     /// Mirrors Istio's `ValidateServiceEntry`: at least one host, not `*` alone; each host a
-    /// DNS-1123 name whose first label may be a wildcard (`foo*.x` and `a.*.x` are errors, a
-    /// partial wildcard such as `*foo.x` a warning); `addresses` IPs or CIDRs, CIDRs only with
-    /// resolution `NONE` or `STATIC`; port names set and unique, numbers 1–65535 and unique,
-    /// protocols Istio knows; not both `workloadSelector` and `endpoints`; no `endpoints` with
-    /// resolution `NONE`; at most one endpoint with `DNS_ROUND_ROBIN`; several hosts with a
+    /// DNS name by Istio's rules (labels of letters of either case, digits and `-`; a top-level
+    /// domain not all digits) whose first label may be a wildcard (`foo*.x` and `a.*.x` are
+    /// errors, a partial wildcard such as `*foo.x` a warning); `addresses` IPs or CIDRs, CIDRs only with
+    /// resolution `NONE` or `STATIC`; port names DNS labels and unique, numbers 1–65535
+    /// and unique, protocols Istio knows; not both `workloadSelector` and `endpoints`; no
+    /// `endpoints` with resolution `NONE`; endpoint addresses IPs (or `unix://`) with
+    /// `STATIC`, IPs or host names with `DNS`; endpoint ports named after a port of the entry;
+    /// at most one endpoint with `DNS_ROUND_ROBIN`; several hosts with a
     /// resolution other than `NONE` only on HTTP or TLS ports; valid `exportTo` entries. (A
     /// wildcard host under DNS resolution is NR402's.)
     ///
@@ -50,36 +52,30 @@ declare_rule! {
 }
 
 /// Protocols Istio parses (case-insensitive).
-const PROTOCOLS: [&str; 12] = ["TCP", "UDP", "GRPC", "GRPC-WEB", "HTTP", "HTTP_PROXY", "HTTP2", "HTTPS", "TLS", "MONGO", "REDIS", "MYSQL"];
+pub(super) const PROTOCOLS: [&str; 12] = ["TCP", "UDP", "GRPC", "GRPC-WEB", "HTTP", "HTTP_PROXY", "HTTP2", "HTTPS", "TLS", "MONGO", "REDIS", "MYSQL"];
 
 /// (field path, message, is a warning) for every problem of a ServiceEntry spec.
-fn problems(spec: &Value) -> Vec<(String, String, bool)> {
+fn problems(spec: &ServiceEntrySpec) -> Vec<(String, String, bool)> {
     let mut out = Vec::new();
-    let resolution = spec.get("resolution").and_then(Value::as_str).unwrap_or("NONE");
-    let hosts = strings(spec, "hosts");
+    let resolution = spec.resolution();
+    let hosts = &spec.hosts;
     if hosts.is_empty() {
         out.push(("spec".into(), "`hosts` must not be empty".into(), false));
     }
     for (i, h) in hosts.iter().enumerate() {
         let path = join_index("spec.hosts", i);
-        if *h == "*" {
+        if h == "*" {
             out.push((path, "host `*` is not allowed".into(), false));
             continue;
         }
-        let (first, rest) = h.split_once('.').unwrap_or((h, ""));
-        if rest.contains('*') || (first.contains('*') && !first.starts_with('*')) {
-            out.push((path, format!("host {h:?} has a wildcard that is not a prefix of its first label"), false));
-            continue;
-        }
-        let plain = if first.starts_with('*') { rest } else { h };
-        if let Some(why) = dns1123_subdomain_error(plain) {
-            out.push((path, format!("host {h:?} is not a valid DNS name: {why}"), false));
-        } else if first.starts_with('*') && first != "*" && resolution != "DYNAMIC_DNS" {
+        if let Some(why) = istio_host_error(h) {
+            out.push((path, format!("host {h:?} is not a valid host name: {why}"), false));
+        } else if h.starts_with('*') && !h.starts_with("*.") && resolution != "DYNAMIC_DNS" {
             out.push((path, format!("host {h:?} has a partial wildcard, which Istio does not honour"), true));
         }
     }
-    let endpoints = spec.get("endpoints").and_then(Value::as_array).map_or(0, Vec::len);
-    for (i, a) in strings(spec, "addresses").iter().enumerate() {
+    let endpoints = spec.endpoints.len();
+    for (i, a) in spec.addresses.iter().enumerate() {
         let path = join_index("spec.addresses", i);
         if a.parse::<IpAddr>().is_ok() {
             continue;
@@ -92,14 +88,15 @@ fn problems(spec: &Value) -> Vec<(String, String, bool)> {
     }
     let (mut names, mut numbers) = (BTreeSet::new(), BTreeSet::new());
     let mut non_http = false;
-    for (i, p) in spec.get("ports").and_then(Value::as_array).into_iter().flatten().enumerate() {
+    for (i, p) in spec.ports.iter().enumerate() {
         let path = join_index("spec.ports", i);
-        match p.get("name").and_then(Value::as_str).filter(|n| !n.is_empty()) {
-            None => out.push((path.clone(), "the port has no name".into(), false)),
-            Some(n) if !names.insert(n.to_string()) => out.push((format!("{path}.name"), format!("port name {n:?} is used twice"), false)),
-            Some(_) => {}
+        match p.name.as_str() {
+            "" => out.push((path.clone(), "the port has no name".into(), false)),
+            n if !names.insert(n) => out.push((format!("{path}.name"), format!("port name {n:?} is used twice"), false)),
+            n if !istio_label_ok(n) => out.push((format!("{path}.name"), format!("port name {n:?} is not a DNS label (letters, digits and `-`, at most 63)"), false)),
+            _ => {}
         }
-        match p.get("number").and_then(Value::as_u64) {
+        match p.number {
             Some(n) if (1..=65535).contains(&n) => {
                 if !numbers.insert(n) {
                     out.push((format!("{path}.number"), format!("port number {n} is used twice"), false));
@@ -107,7 +104,7 @@ fn problems(spec: &Value) -> Vec<(String, String, bool)> {
             }
             _ => out.push((path.clone(), "the port number must be 1-65535".into(), false)),
         }
-        let proto = p.get("protocol").and_then(Value::as_str).unwrap_or("").to_ascii_uppercase();
+        let proto = p.protocol();
         if !proto.is_empty() && !PROTOCOLS.contains(&proto.as_str()) {
             out.push((format!("{path}.protocol"), format!("protocol {proto:?} is not one Istio knows"), false));
         }
@@ -115,7 +112,22 @@ fn problems(spec: &Value) -> Vec<(String, String, bool)> {
             non_http = true;
         }
     }
-    if spec.get("workloadSelector").is_some_and(|v| !v.is_null()) && endpoints > 0 {
+    for (i, e) in spec.endpoints.iter().enumerate() {
+        let path = join_index("spec.endpoints", i);
+        let ip = e.address.parse::<IpAddr>().is_ok();
+        let bad = match resolution {
+            "STATIC" => !ip && !e.address.starts_with("unix://"),
+            "DNS" | "DNS_ROUND_ROBIN" => !ip && (e.address.contains('*') || istio_host_error(&e.address).is_some()),
+            _ => false,
+        };
+        if bad {
+            out.push((format!("{path}.address"), format!("endpoint address {:?} is not valid for resolution {resolution}", e.address), false));
+        }
+        for name in e.ports.keys().filter(|n| !names.contains(n.as_str())) {
+            out.push((format!("{path}.ports"), format!("endpoint port {name:?} is not a port name of the entry"), false));
+        }
+    }
+    if spec.workload_selector.is_some() && endpoints > 0 {
         out.push(("spec.workloadSelector".into(), "only one of `workloadSelector` and `endpoints` may be set".into(), false));
     }
     if resolution == "NONE" && endpoints > 0 {
@@ -127,8 +139,8 @@ fn problems(spec: &Value) -> Vec<(String, String, bool)> {
     if resolution != "NONE" && hosts.len() > 1 && non_http {
         out.push(("spec.hosts".into(), format!("several hosts with resolution {resolution} need HTTP or TLS ports only"), false));
     }
-    for (i, e) in strings(spec, "exportTo").iter().enumerate() {
-        let ok = matches!(*e, "." | "*" | "~") || crate::model::host::dns1123_subdomain_error(e).is_none() && !e.contains('.');
+    for (i, e) in spec.export_to.iter().enumerate() {
+        let ok = matches!(e.as_str(), "." | "*" | "~") || dns1123_subdomain_error(e).is_none() && !e.contains('.');
         if !ok {
             out.push((join_index("spec.exportTo", i), format!("exportTo {e:?} is not `.`, `*`, `~` or a namespace name"), false));
         }

@@ -1,4 +1,4 @@
-use super::{se_ports, strings};
+use super::{allocation, se_ports, Allocation};
 use crate::report::Severity;
 use crate::rules::{declare_rule, Context, Diagnostics, Rule, RuleCheck};
 use crate::source::join_index;
@@ -7,12 +7,16 @@ declare_rule! {
     /// TCP ServiceEntry without addresses (IST0134)
     ///
     /// ## What it does
-    /// Finds a ServiceEntry port whose protocol is TCP or unset while the entry has no
-    /// `addresses` and the mesh does not allocate addresses to ServiceEntries (profile
-    /// `istio.dnsAutoAllocate`, false by default, or the mesh config's
-    /// `defaultConfig.proxyMetadata` with `ISTIO_META_DNS_CAPTURE` and
-    /// `ISTIO_META_DNS_AUTO_ALLOCATE` both "true"), as istioctl's IST0134 does: "ServiceEntry
-    /// addresses are required for this protocol."
+    /// Finds a ServiceEntry port whose protocol is TCP or unset (any case) while the entry has
+    /// no `addresses` and sidecars get no address for it, as istioctl's IST0134 does:
+    /// "ServiceEntry addresses are required for this protocol." Sidecars get an address when
+    /// they capture DNS and addresses are allocated: the profile's `istio.dnsAutoAllocate`
+    /// (false by default); or the mesh config's `defaultConfig.proxyMetadata` setting
+    /// `ISTIO_META_DNS_CAPTURE` and one of `ISTIO_META_DNS_AUTO_ALLOCATE` and
+    /// `PILOT_ENABLE_IP_AUTOALLOCATE` to "true"; or DNS capture there plus addresses Istio
+    /// already allocated (`status.addresses`). Unlike istioctl, allocated addresses without DNS
+    /// capture do not count: the application then resolves the real address and never sends
+    /// to the allocated one.
     ///
     /// ## Why is this bad?
     /// For plain TCP the sidecar can match traffic only by destination address and port.
@@ -48,13 +52,15 @@ declare_rule! {
 impl RuleCheck for ServiceEntryNeedsAddresses {
     fn check(cx: &Context<'_>, out: &mut Diagnostics) {
         let meta = <Self as Rule>::META;
-        if super::auto_allocates(cx) {
+        let allocation = allocation(cx);
+        if matches!(allocation, Allocation::Profile | Allocation::Mesh) {
             return;
         }
         for se in cx.ws.service_entries.iter().filter(|s| cx.ws.reported(&s.obj)) {
-            if !strings(&se.spec, "addresses").is_empty() {
+            if !se.spec.addresses.is_empty() || (allocation == Allocation::CaptureOnly && !se.spec.allocated.is_empty()) {
                 continue;
             }
+            let ignored = if se.spec.allocated.is_empty() { "" } else { " (the addresses in `status.addresses` are used only by sidecars that capture DNS)" };
             for (i, number, proto, _) in se_ports(se) {
                 if !(proto.is_empty() || proto == "TCP") {
                     continue;
@@ -63,9 +69,9 @@ impl RuleCheck for ServiceEntryNeedsAddresses {
                     &meta,
                     Some(se.id.clone()),
                     cx.at(&se.obj, &join_index("spec.ports", i)),
-                    format!("ServiceEntry `{}/{}` port {number} is TCP but the entry has no addresses: ServiceEntry addresses are required for this protocol", se.namespace, se.id.name),
+                    format!("ServiceEntry `{}/{}` port {number} is TCP but the entry has no addresses{ignored}: ServiceEntry addresses are required for this protocol", se.namespace, se.id.name),
                 );
-                d.help = Some("list the destination's IP ranges in `addresses`, or enable DNS capture with address auto-allocation (profile `istio.dnsAutoAllocate`)".into());
+                d.help = Some("list the destination's IP ranges in `addresses`, or enable DNS capture with address allocation (mesh `ISTIO_META_DNS_CAPTURE` and `ISTIO_META_DNS_AUTO_ALLOCATE`, or profile `istio.dnsAutoAllocate`)".into());
             }
         }
     }

@@ -1,6 +1,5 @@
-use serde_json::Value;
 
-use super::{se_host_matches, se_ports, strings};
+use super::{se_host_matches, se_ports};
 use crate::report::Severity;
 use crate::rules::{declare_rule, Context, Diagnostics, Rule, RuleCheck};
 use crate::source::join_index;
@@ -43,17 +42,13 @@ declare_rule! {
 
 /// Whether a DestinationRule originates TLS towards `host` on `port`.
 fn originates_tls(cx: &Context<'_>, host: &str, port: u32) -> bool {
-    let tls_mode = |v: &Value| v.get("tls").and_then(|t| t.get("mode")).and_then(Value::as_str).is_some_and(|m| m == "SIMPLE" || m == "MUTUAL");
     cx.ws.destination_rules.iter().any(|dr| {
-        let Some(h) = dr.spec.get("host").and_then(Value::as_str) else { return false };
-        if !se_host_matches(h, host) {
+        if dr.spec.host.is_empty() || !se_host_matches(&dr.spec.host, host) {
             return false;
         }
-        let tp = dr.spec.get("trafficPolicy").unwrap_or(&Value::Null);
-        tls_mode(tp)
-            || tp.get("portLevelSettings").and_then(Value::as_array).into_iter().flatten().any(|p| {
-                p.get("port").and_then(|x| x.get("number")).and_then(Value::as_u64) == Some(u64::from(port)) && tls_mode(p)
-            })
+        let Some(tp) = &dr.spec.traffic_policy else { return false };
+        tp.tls.as_ref().is_some_and(|t| t.originates())
+            || tp.port_level_settings.iter().any(|p| p.port.as_ref().and_then(|x| x.number) == Some(port) && p.tls.as_ref().is_some_and(|t| t.originates()))
     })
 }
 
@@ -66,7 +61,7 @@ impl RuleCheck for ServiceEntryTlsAsHttp {
                 if proto != "HTTP" || !tls_port {
                     continue;
                 }
-                let hosts = strings(&se.spec, "hosts");
+                let hosts = &se.spec.hosts;
                 if hosts.iter().all(|h| originates_tls(cx, h, number)) && !hosts.is_empty() {
                     continue;
                 }

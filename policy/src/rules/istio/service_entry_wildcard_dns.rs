@@ -1,6 +1,4 @@
-use serde_json::Value;
 
-use super::strings;
 use crate::report::Severity;
 use crate::rules::{declare_rule, Context, Diagnostics, Rule, RuleCheck};
 use crate::source::join_index;
@@ -49,12 +47,12 @@ impl RuleCheck for ServiceEntryWildcardDns {
     fn check(cx: &Context<'_>, out: &mut Diagnostics) {
         let meta = <Self as Rule>::META;
         for se in cx.ws.service_entries.iter().filter(|s| cx.ws.reported(&s.obj)) {
-            let resolution = se.spec.get("resolution").and_then(Value::as_str).unwrap_or("NONE");
-            let endpoints = se.spec.get("endpoints").and_then(Value::as_array).is_some_and(|e| !e.is_empty());
+            let resolution = se.spec.resolution();
+            let endpoints = !se.spec.endpoints.is_empty();
             if !matches!(resolution, "DNS" | "DNS_ROUND_ROBIN") || endpoints {
                 continue;
             }
-            for (i, h) in strings(&se.spec, "hosts").iter().enumerate() {
+            for (i, h) in se.spec.hosts.iter().enumerate() {
                 if !h.starts_with('*') {
                     continue;
                 }

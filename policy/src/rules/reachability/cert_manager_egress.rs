@@ -76,7 +76,7 @@ declare_rule! {
 impl RuleCheck for CertManagerEgress {
     fn check(cx: &Context<'_>, out: &mut Diagnostics) {
         let meta = <Self as Rule>::META;
-        let acme: Vec<_> = cx.ws.issuers.iter().filter_map(|i| i.acme.as_ref()).collect();
+        let acme: Vec<_> = cx.ws.issuers.iter().filter_map(|i| i.spec.acme.as_ref()).collect();
         if acme.is_empty() {
             return;
         }
@@ -90,7 +90,7 @@ impl RuleCheck for CertManagerEgress {
         }
         let cm = &cx.profile.cert_manager;
         if !cx.sees_namespace(&cm.namespace) {
-            if let Some(i) = cx.ws.issuers.iter().find(|i| i.acme.is_some() && cx.ws.reported(&i.obj)) {
+            if let Some(i) = cx.ws.issuers.iter().find(|i| i.spec.acme.is_some() && cx.ws.reported(&i.obj)) {
                 let what = format!("whether the cert-manager controller in `{}` can reach what `{}` needs", cm.namespace, i.id);
                 out.unverifiable(&meta, Some(i.id.clone()), cx.at(&i.obj, "spec.acme"), &what, &cx.ws.coverage);
             }

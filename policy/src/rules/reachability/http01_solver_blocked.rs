@@ -98,7 +98,7 @@ pub(crate) const SOLVER_LABEL: &str = "acme.cert-manager.io/http01-solver";
 
 /// Whether `r`, used from namespace `ns`, names an ACME issuer of the input with an HTTP-01 solver.
 fn http01_issuer(cx: &Context<'_>, r: &IssuerRef, ns: &str) -> bool {
-    cx.issuer(r, ns).and_then(|i| i.acme.as_ref()).is_some_and(|a| a.solvers.iter().any(|s| s.http01.is_some()))
+    cx.issuer(r, ns).and_then(|i| i.spec.acme.as_ref()).is_some_and(|a| a.solvers.iter().any(|s| s.http01.is_some()))
 }
 
 impl RuleCheck for Http01SolverBlocked {
