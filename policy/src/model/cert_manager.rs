@@ -263,7 +263,13 @@ pub struct CertificateSpec {
     pub ip_addresses: Vec<String>,
     /// otherName SANs.
     #[serde(default, deserialize_with = "nullable")]
-    pub other_names: Vec<IgnoredAny>,
+    pub other_names: Vec<OtherName>,
+    /// Signature algorithm (must suit the key algorithm).
+    #[serde(default)]
+    pub signature_algorithm: Option<String>,
+    /// Labels and annotations copied onto the Secret.
+    #[serde(default)]
+    pub secret_template: Option<SecretTemplate>,
     /// Key algorithm and size.
     #[serde(default)]
     pub private_key: Option<PrivateKey>,
@@ -282,6 +288,29 @@ pub struct CertificateSpec {
     /// CertificateRequests kept.
     #[serde(default)]
     pub revision_history_limit: Option<i64>,
+}
+
+/// `spec.otherNames[]`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OtherName {
+    /// Object identifier, dotted.
+    #[serde(default, deserialize_with = "nullable")]
+    pub oid: String,
+    /// The value.
+    #[serde(default, rename = "utf8Value", deserialize_with = "nullable")]
+    pub utf8_value: String,
+}
+
+/// `spec.secretTemplate`.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct SecretTemplate {
+    /// Annotations for the Secret.
+    #[serde(default, deserialize_with = "nullable")]
+    pub annotations: BTreeMap<String, String>,
+    /// Labels for the Secret.
+    #[serde(default, deserialize_with = "nullable")]
+    pub labels: BTreeMap<String, String>,
 }
 
 /// `spec.privateKey`.

@@ -25,7 +25,7 @@ pub use network_policy::{
 };
 pub use cert_manager::{
     Acme, AcmeSolver, CaIssuer, Certificate, CertificateSpec, Dns01, Http01, Http01Ingress, Issuer, IssuerRef, IssuerSpec, LocalRef,
-    NgtsIssuer, PrivateKey, SolverSelector, VaultAuth, VaultIssuer, VenafiIssuer,
+    NgtsIssuer, OtherName, PrivateKey, SecretTemplate, SolverSelector, VaultAuth, VaultIssuer, VenafiIssuer,
 };
 pub use istio::{
     ClientTls, DestinationRule, DestinationRuleSpec, EgressListener, IstioObject, MeshConfig, OutboundTrafficPolicy, PortSelector,

@@ -2,25 +2,31 @@ use std::net::IpAddr;
 
 use crate::model::CertificateSpec;
 
-use crate::model::host::ingress_host_error;
+use crate::model::host::{dns1123_subdomain_error, ingress_host_error};
 use crate::report::Severity;
 use crate::rules::{declare_rule, Context, Diagnostics, Rule, RuleCheck};
-use crate::source::join_index;
+use crate::rules::netpol::{label_value, qualified_name};
+use crate::source::{join_index, join_key};
 
 declare_rule! {
     /// Certificate would be rejected by the cert-manager webhook
     ///
     /// ## What it does
-    /// Mirrors cert-manager's `ValidateCertificateSpec`: `secretName` and `issuerRef.name` set;
-    /// `issuerRef.kind` `Issuer` or `ClusterIssuer` for cert-manager's own group; at least one
-    /// of `commonName`, `dnsNames`, `uris`, `emailAddresses`, `ipAddresses`, `otherNames`;
-    /// `commonName` at most 64 characters; valid IP and e-mail addresses; private key
-    /// algorithm `RSA` (2048–8192 bits), `ECDSA` (256, 384 or 521) or `Ed25519`; `duration` at
-    /// least 1h; `renewBefore` at least 5m and shorter than the duration (default 90 days);
-    /// not both `renewBefore` and `renewBeforePercentage`; known `usages`;
-    /// `revisionHistoryLimit` at least 1. And what the webhook lets through but no CA issues:
-    /// each `dnsNames` entry must be a lower-case DNS name (one leading `*.` allowed), not an
-    /// IP address.
+    /// Mirrors cert-manager's `ValidateCertificateSpec`: `secretName` set and a valid Secret
+    /// name; `issuerRef.name` set; `issuerRef.kind` `Issuer` or `ClusterIssuer` for
+    /// cert-manager's own group; at least one of `commonName`, `literalSubject`, `dnsNames`,
+    /// `uris`, `emailAddresses`, `ipAddresses`, `otherNames`; not `commonName` beside
+    /// `literalSubject`; `commonName` at most 64 characters; valid IP and e-mail addresses;
+    /// `otherNames` with a dotted `oid` and a `utf8Value`; private key algorithm `RSA`
+    /// (2048–8192 bits), `ECDSA` (256, 384 or 521) or `Ed25519`; a `signatureAlgorithm` that
+    /// suits the key; `duration` at least 1h; `renewBefore` at least 5m and shorter than the
+    /// duration (default 90 days); not both `renewBefore` and `renewBeforePercentage`, and a
+    /// percentage that renews 5m or more before expiry and after issuance; known `usages`;
+    /// `revisionHistoryLimit` at least 1; `secretTemplate` labels and annotation keys valid,
+    /// and no `cert-manager.io/` annotations there. And what the webhook lets through but no
+    /// CA issues: each `dnsNames` entry must be a lower-case DNS name (one leading `*.`
+    /// allowed), not an IP address. The `otherNames` feature gate (off by default) is not
+    /// assumed either way.
     ///
     /// ## Why is this bad?
     /// A rejected Certificate fails the whole apply; a bad DNS name passes the webhook and the
@@ -102,6 +108,11 @@ fn problems(spec: &CertificateSpec) -> Vec<(String, String)> {
     let mut push = |p: String, m: String| out.push((p, m));
     if spec.secret_name.is_empty() {
         push("spec.secretName".into(), "`secretName` must be set".into());
+    } else if let Some(why) = dns1123_subdomain_error(&spec.secret_name) {
+        push("spec.secretName".into(), format!("`secretName` {:?} is not a valid Secret name: {why}", spec.secret_name));
+    }
+    if set(&spec.literal_subject) && set(&spec.common_name) {
+        push("spec.commonName".into(), "`commonName` may not be set beside `literalSubject`".into());
     }
     let issuer = &spec.issuer_ref;
     if issuer.name.is_empty() {
@@ -120,7 +131,7 @@ fn problems(spec: &CertificateSpec) -> Vec<(String, String)> {
         || !spec.ip_addresses.is_empty()
         || !spec.other_names.is_empty();
     if !identity {
-        push("spec".into(), "at least one of commonName, dnsNames, uris, emailAddresses, ipAddresses or otherNames must be set".into());
+        push("spec".into(), "at least one of commonName (or literalSubject), dnsNames, uris, emailAddresses, ipAddresses or otherNames must be set".into());
     }
     if let Some(cn) = spec.common_name.as_deref().filter(|cn| cn.chars().count() > 64) {
         push("spec.commonName".into(), format!("`commonName` has {} characters; at most 64 are allowed", cn.chars().count()));
@@ -141,6 +152,16 @@ fn problems(spec: &CertificateSpec) -> Vec<(String, String)> {
             push(join_index("spec.dnsNames", i), format!("dnsName {d:?} is not a valid DNS name: {why}; the CA will refuse it"));
         }
     }
+    for (i, o) in spec.other_names.iter().enumerate() {
+        let path = join_index("spec.otherNames", i);
+        let arcs: Vec<&str> = o.oid.split('.').collect();
+        if arcs.len() < 2 || arcs.iter().any(|a| a.is_empty() || !a.bytes().all(|b| b.is_ascii_digit())) {
+            push(format!("{path}.oid"), format!("oid {:?} is not a dotted object identifier such as `1.3.6.1.4.1.311.20.2.3`", o.oid));
+        }
+        if o.utf8_value.is_empty() {
+            push(format!("{path}.utf8Value"), "`utf8Value` must be set".into());
+        }
+    }
     let key = spec.private_key.clone().unwrap_or_default();
     let size = key.size.unwrap_or(0);
     match key.algorithm.as_deref().unwrap_or("") {
@@ -152,6 +173,18 @@ fn problems(spec: &CertificateSpec) -> Vec<(String, String)> {
         }
         "" | "RSA" | "ECDSA" | "Ed25519" => {}
         other => push("spec.privateKey.algorithm".into(), format!("private key algorithm {other:?} must be RSA, ECDSA or Ed25519")),
+    }
+    if let Some(sig) = spec.signature_algorithm.as_deref().filter(|s| !s.is_empty()) {
+        let alg = key.algorithm.as_deref().filter(|a| !a.is_empty()).unwrap_or("RSA");
+        let allowed: &[&str] = match alg {
+            "RSA" => &["SHA256WithRSA", "SHA384WithRSA", "SHA512WithRSA"],
+            "ECDSA" => &["ECDSAWithSHA256", "ECDSAWithSHA384", "ECDSAWithSHA512"],
+            "Ed25519" => &["PureEd25519"],
+            _ => &[],
+        };
+        if !allowed.is_empty() && !allowed.contains(&sig) {
+            push("spec.signatureAlgorithm".into(), format!("signature algorithm {sig:?} does not suit the {alg} key; use one of {}", allowed.join(", ")));
+        }
     }
     let duration = match spec.duration.as_deref() {
         None => Some(90.0 * 24.0 * 3600.0),
@@ -174,6 +207,30 @@ fn problems(spec: &CertificateSpec) -> Vec<(String, String)> {
         }
         if spec.renew_before_percentage.is_some() {
             push("spec.renewBeforePercentage".into(), "renewBefore and renewBeforePercentage are mutually exclusive".into());
+        }
+    }
+    if let (Some(p), Some(d)) = (spec.renew_before_percentage, duration) {
+        let renew_before = d * (100.0 - p as f64) / 100.0;
+        if renew_before < 300.0 {
+            push("spec.renewBeforePercentage".into(), format!("renewBeforePercentage {p} renews less than 5m before expiry"));
+        } else if renew_before >= d {
+            push("spec.renewBeforePercentage".into(), format!("renewBeforePercentage {p} renews at or before issuance"));
+        }
+    }
+    if let Some(t) = &spec.secret_template {
+        for (k, v) in &t.labels {
+            let path = join_key("spec.secretTemplate.labels", k);
+            if let Some(why) = qualified_name(k).or_else(|| label_value(v)) {
+                push(path, format!("label {k:?}: {v:?} is not a valid label: {why}"));
+            }
+        }
+        for k in t.annotations.keys() {
+            let path = join_key("spec.secretTemplate.annotations", k);
+            if k.starts_with("cert-manager.io/") && k != "cert-manager.io/allow-direct-injection" {
+                push(path, format!("annotation {k:?}: cert-manager.io/ annotations are cert-manager's own and may not be templated"));
+            } else if let Some(why) = qualified_name(k) {
+                push(path, format!("annotation key {k:?} is not valid: {why}"));
+            }
         }
     }
     for (i, u) in spec.usages.iter().enumerate() {

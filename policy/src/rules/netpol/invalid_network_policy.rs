@@ -240,12 +240,12 @@ fn label_name(s: &str) -> Option<String> {
     (!(ok_inner && ok_ends)).then(|| "must consist of alphanumerics, '-', '_' or '.', and start and end with an alphanumeric".into())
 }
 
-fn label_value(s: &str) -> Option<String> {
+pub(crate) fn label_value(s: &str) -> Option<String> {
     if s.is_empty() { None } else { label_name(s) }
 }
 
 /// Label key: optional DNS-subdomain prefix and `/`, then a label name.
-fn qualified_name(s: &str) -> Option<String> {
+pub(crate) fn qualified_name(s: &str) -> Option<String> {
     match s.split_once('/') {
         Some((prefix, name)) => {
             if prefix.is_empty() {
