@@ -22,7 +22,7 @@ pub use service_entry_wildcard_dns::ServiceEntryWildcardDns;
 pub use sidecar_invalid::SidecarInvalid;
 
 use crate::model::proxy::{env, EnvValue, ProxyUrl};
-use crate::model::{parse_requirements, Labels, MeshConfig, NeedTarget, ObjRef, ServiceEntry, Sidecar, Workload, EGRESS_ANNOTATION};
+use crate::model::{parse_requirements, MeshConfig, NeedTarget, ObjRef, ServiceEntry, Sidecar, Workload, EGRESS_ANNOTATION};
 use crate::profile::OutboundTrafficPolicy;
 use crate::report::Loc;
 use crate::rules::Context;
@@ -91,8 +91,7 @@ fn exported_to(se: &ServiceEntry, ns: &str) -> bool {
 /// selector-less one, else the root namespace's selector-less one.
 fn sidecar_for<'w>(cx: &Context<'w>, w: &Workload) -> Option<&'w Sidecar> {
     let selects = |s: &Sidecar| {
-        let labels: &Labels = s.spec.workload_selector.as_ref().map(|ws| &ws.labels).unwrap_or(&EMPTY);
-        !labels.is_empty() && crate::model::contains_labels(&w.labels, labels)
+        s.spec.workload_selector.as_ref().is_some_and(|ws| !ws.labels.is_empty() && crate::model::contains_labels(&w.labels, &ws.labels))
     };
     // A selector without labels applies to the whole namespace, as no selector does.
     let no_selector = |s: &&Sidecar| s.spec.workload_selector.as_ref().is_none_or(|ws| ws.labels.is_empty());
@@ -102,8 +101,6 @@ fn sidecar_for<'w>(cx: &Context<'w>, w: &Workload) -> Option<&'w Sidecar> {
         .or_else(|| ns.clone().find(no_selector))
         .or_else(|| cx.ws.sidecars.iter().filter(|s| s.namespace == cx.profile.istio.namespace).find(no_selector))
 }
-
-static EMPTY: Labels = Labels::new();
 
 /// The outbound traffic mode for `w` and where it is set: its Sidecar's
 /// `outboundTrafficPolicy.mode`, else the mesh's (profile, or the `istio` ConfigMap's `mesh`).
@@ -148,10 +145,8 @@ fn mesh_mode(cx: &Context<'_>) -> Option<(OutboundTrafficPolicy, String)> {
 /// How sidecars get addresses for ServiceEntries without `addresses`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Allocation {
-    /// The profile says sidecars capture DNS and use allocated addresses.
-    Profile,
-    /// The mesh config turns on DNS capture and address allocation.
-    Mesh,
+    /// Sidecars capture DNS and addresses are allocated (the profile or the mesh config).
+    Allocated,
     /// The mesh config turns on DNS capture only: allocated addresses (`status.addresses`)
     /// are used where Istio wrote them.
     CaptureOnly,
@@ -164,13 +159,13 @@ enum Allocation {
 /// `ISTIO_META_DNS_AUTO_ALLOCATE` and `PILOT_ENABLE_IP_AUTOALLOCATE` to "true".
 fn allocation(cx: &Context<'_>) -> Allocation {
     if cx.profile.istio.dns_auto_allocate {
-        return Allocation::Profile;
+        return Allocation::Allocated;
     }
     let Some((mesh, _)) = mesh_config(cx) else { return Allocation::None };
     if !mesh.proxy_flag("ISTIO_META_DNS_CAPTURE") {
         Allocation::None
     } else if mesh.proxy_flag("ISTIO_META_DNS_AUTO_ALLOCATE") || mesh.proxy_flag("PILOT_ENABLE_IP_AUTOALLOCATE") {
-        Allocation::Mesh
+        Allocation::Allocated
     } else {
         Allocation::CaptureOnly
     }

@@ -53,7 +53,7 @@ impl RuleCheck for ServiceEntryNeedsAddresses {
     fn check(cx: &Context<'_>, out: &mut Diagnostics) {
         let meta = <Self as Rule>::META;
         let allocation = allocation(cx);
-        if matches!(allocation, Allocation::Profile | Allocation::Mesh) {
+        if allocation == Allocation::Allocated {
             return;
         }
         for se in cx.ws.service_entries.iter().filter(|s| cx.ws.reported(&s.obj)) {
