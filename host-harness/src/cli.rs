@@ -1,10 +1,8 @@
 //! Command-line parsing and the commands. `run` returns (exit code, stdout, stderr) so tests
 //! can drive it without a process.
 
-use std::net::IpAddr;
-
 use netreach_policy::model::Protocol;
-use netreach_policy::netpol::{Endpoint, SideVerdict, Target, Verdict};
+use netreach_policy::netpol::Verdict;
 use netreach_policy::report::{render_text, Files};
 use netreach_policy::{check_selected, Connectivity, Engine, Options, Source, Workspace};
 
@@ -15,7 +13,7 @@ const USAGE: &str = "\
 netreach — can each workload reach what it needs, and nothing more?
 
 Usage:
-  netreach check [-o text|json] [--namespace NS] [--engine native|wasm] [--profile FILE]
+  netreach check [-o text|json|sarif] [--namespace NS] [--engine native|wasm] [--profile FILE]
                  [--rule RULE]... [--skip RULE]... [--severity RULE=error|warning|info]... PATH...
   netreach connectivity [-o text|json] [--focus-workload NS/NAME] [--namespace NS] PATH...
   netreach explain --from NS/NAME|IP --to NS/NAME|IP|HOST --port N [--protocol TCP|UDP|SCTP] PATH...
@@ -110,8 +108,8 @@ fn parse(args: &[String]) -> Result<Args, String> {
     if a.engine != "native" && a.engine != "wasm" {
         return Err(format!("--engine must be native or wasm, not {}", a.engine));
     }
-    if a.output != "text" && a.output != "json" {
-        return Err(format!("-o must be text or json, not {}", a.output));
+    if !matches!(a.output.as_str(), "text" | "json" | "sarif") {
+        return Err(format!("-o must be text, json or sarif (sarif: check only), not {}", a.output));
     }
     Ok(a)
 }
@@ -129,6 +127,9 @@ pub fn run(args: &[String]) -> Out {
         Ok(a) => a,
         Err(e) => return usage_error(&e),
     };
+    if a.output == "sarif" && cmd != "check" {
+        return usage_error("-o sarif is for check");
+    }
     if cmd == "rules" {
         return rules(&a.output);
     }
@@ -189,6 +190,8 @@ fn check(sources: &[Source], ws: &Workspace, a: &Args, options: &Options) -> Out
     let code = i32::from(report.has_errors());
     let out = if a.output == "json" {
         format!("{}\n", report.to_json())
+    } else if a.output == "sarif" {
+        format!("{}\n", netreach_policy::report::to_sarif(&report))
     } else {
         let files = Files::new(sources.iter().map(|s| (s.name.as_str(), s.text.as_str())));
         render_text(&report, &files)
@@ -254,18 +257,6 @@ fn connectivity(ws: &Workspace, a: &Args) -> Out {
     (0, out, warn)
 }
 
-/// `a.b` of letters, digits, `-` and `.`, not a `namespace/name`.
-fn is_host_name(s: &str) -> bool {
-    s.contains('.') && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.')
-}
-
-fn endpoint(ws: &Workspace, s: &str) -> Result<Endpoint, String> {
-    if let Ok(ip) = s.parse::<IpAddr>() {
-        return Ok(Endpoint::Ip(ip));
-    }
-    ws.find_workload(s).map(Endpoint::Workload).ok_or_else(|| format!("no workload {s} in the input (use namespace/name or an IP address)"))
-}
-
 fn explain(ws: &Workspace, a: &Args) -> Out {
     let (Some(from), Some(to), Some(port)) = (&a.from, &a.to, &a.port) else {
         return usage_error("explain needs --from, --to and --port");
@@ -278,22 +269,9 @@ fn explain(ws: &Workspace, a: &Args) -> Out {
     let Some(protocol) = Protocol::parse(&proto) else {
         return usage_error(&format!("--protocol must be TCP, UDP or SCTP, not {proto}"));
     };
-    let engine = Engine::new(ws);
-    let v: Verdict = match (endpoint(ws, from), endpoint(ws, to)) {
-        (Ok(f), Ok(t)) => engine.allowed(f, t, port, protocol),
-        // A host name outside the cluster: only the source's egress decides, as for the
-        // declared needs of NR207.
-        (Ok(Endpoint::Workload(f)), Err(_)) if is_host_name(to) => {
-            let egress = engine.egress_to(f, &Target::Host(to.to_ascii_lowercase()), port, protocol);
-            let ingress = SideVerdict {
-                allowed: true,
-                allowed_by: Vec::new(),
-                isolated_by: Vec::new(),
-                reasons: vec![format!("destination {to} is outside the cluster: no NetworkPolicy governs its ingress")],
-            };
-            Verdict { allowed: egress.allowed, egress, ingress }
-        }
-        (Err(e), _) | (_, Err(e)) => return (2, String::new(), format!("error: {e}\n")),
+    let v: Verdict = match netreach_policy::query::explain(ws, from, to, port, protocol) {
+        Ok(v) => v,
+        Err(e) => return (2, String::new(), format!("error: {e}\n")),
     };
     let code = if v.allowed { 0 } else { 1 };
     let out = if a.output == "json" {

@@ -8,6 +8,7 @@ pub mod admission;
 pub mod model;
 pub mod netpol;
 pub mod profile;
+pub mod query;
 pub mod report;
 pub mod rules;
 pub mod source;
@@ -79,6 +80,13 @@ pub fn check_selected(sources: &[Source], ws: &Workspace, options: &Options) -> 
     let mut diagnostics = rules::run_selected(&cx, &selected);
     diagnostics.retain(|d| ws.reports_file(d.loc.file));
     for d in &mut diagnostics {
+        // A fix that is a whole new object is applied by adding it beside the finding, unless
+        // an object of that name is already there (the user then merges by hand).
+        if let (None, Some(fix)) = (&d.edit, &d.fix) {
+            if fix.patch.starts_with("apiVersion:") && !ws.declares(&fix.target) {
+                d.edit = Some(report::Edit::AppendDocument { file: d.loc.file });
+            }
+        }
         if let Some(s) = options.severity.get(d.rule) {
             d.severity = *s;
         }
@@ -145,6 +153,14 @@ pub fn check_json(request: &[u8]) -> String {
             let v = serde_json::json!({"error": format!("invalid request: {e}"), "version": 1});
             serde_json::to_string_pretty(&v).unwrap_or_default()
         }
+    }
+}
+
+/// A report JSON (as [`check_json`] answers) as SARIF 2.1.0; `{"error": …}` if it does not read.
+pub fn sarif_json(report: &[u8]) -> String {
+    match serde_json::from_slice::<Report>(report) {
+        Ok(r) => report::to_sarif(&r),
+        Err(e) => serde_json::to_string_pretty(&serde_json::json!({"error": format!("invalid report: {e}"), "version": 1})).unwrap_or_default(),
     }
 }
 

@@ -145,3 +145,42 @@ fn fail_cases_report_and_pass_cases_do_not() {
         }
     }
 }
+
+/// Every fix that comes with text edits (the quick fixes of the playground and editors) applies
+/// cleanly: the edited input still parses and the finding it fixes is gone.
+#[test]
+fn fix_edits_remove_their_finding() {
+    let mut applied = 0;
+    for case in all_cases() {
+        let text = fs::read_to_string(case.join("input.yaml")).unwrap_or_default();
+        let options = options(&case);
+        let report = netreach_policy::check(&[Source::new("input.yaml", text.clone())], &options);
+        for d in &report.diagnostics {
+            let Some(fix) = &d.fix else { continue };
+            if fix.edits.is_empty() {
+                continue;
+            }
+            let mut edited = text.clone();
+            let mut edits = fix.edits.clone();
+            edits.sort_by_key(|e| std::cmp::Reverse(e.start.offset));
+            for e in &edits {
+                assert_eq!(e.file, "input.yaml");
+                edited.replace_range(e.start.offset..e.end.offset, &e.text);
+            }
+            let after = netreach_policy::check(&[Source::new("input.yaml", edited.clone())], &options);
+            let broken: Vec<&str> = after.diagnostics.iter().filter(|a| a.rule == "NR001" || a.rule == "NR002").map(|a| a.message.as_str()).collect();
+            let before_broken = report.diagnostics.iter().filter(|a| a.rule == "NR001" || a.rule == "NR002").count();
+            assert_eq!(broken.len(), before_broken, "{}: the {} fix leaves unreadable input: {broken:#?}\n{edited}", case.display(), d.rule);
+            assert!(
+                !after.diagnostics.iter().any(|a| a.rule == d.rule && a.message == d.message),
+                "{}: the {} fix ({}) does not remove its finding\n{edited}",
+                case.display(),
+                d.rule,
+                fix.description
+            );
+            applied += 1;
+        }
+    }
+    println!("{applied} fix edits applied");
+    assert!(applied >= 20, "expected the corpus to exercise the quick fixes, applied {applied}");
+}

@@ -9,6 +9,9 @@
 //! | `abiVersion` | `() -> number` | `1` |
 //! | `check` | `(request: string) -> string` | a core check request → the report JSON (identical to the CLI's `-o json`) |
 //! | `rules` | `() -> string` | rule metadata JSON |
+//! | `graph` | `(request: string) -> string` | `{sources, defaultNamespace?}` → workloads and allowed connections (the CLI's `connectivity -o json` plus workloads) |
+//! | `explain` | `(request: string) -> string` | `{sources, from, to, port, protocol?}` → the verdict (the CLI's `explain -o json`) |
+//! | `sarif` | `(report: string) -> string` | a report JSON → SARIF 2.1.0 (the CLI's `check -o sarif`) |
 
 use wasm_bindgen::prelude::wasm_bindgen;
 
@@ -28,4 +31,22 @@ pub fn check(request: &str) -> String {
 #[wasm_bindgen]
 pub fn rules() -> String {
     crate::rules_json()
+}
+
+/// The connectivity graph of a request's manifests.
+#[wasm_bindgen]
+pub fn graph(request: &str) -> String {
+    crate::query::graph_json(request.as_bytes())
+}
+
+/// Explain one connection.
+#[wasm_bindgen]
+pub fn explain(request: &str) -> String {
+    crate::query::explain_json(request.as_bytes())
+}
+
+/// A report JSON as SARIF.
+#[wasm_bindgen]
+pub fn sarif(report: &str) -> String {
+    crate::sarif_json(report.as_bytes())
 }

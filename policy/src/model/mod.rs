@@ -35,7 +35,7 @@ pub use istio::{
 pub use requirement::{parse_requirements, Need, NeedTarget, Requirements, REQUIREMENTS_KIND, EGRESS_ANNOTATION};
 pub use selector::{contains_labels, labels_text, Labels, Requirement, Selector};
 
-use crate::report::Loc;
+use crate::report::{Edit, Loc};
 use crate::source::{join_index, join_key, parse_source, Document, Limits, Source, Span};
 
 /// The label the API server sets on every namespace (KEP-2161).
@@ -447,6 +447,40 @@ impl Workspace {
     /// Location of a field of an object (falls back to the nearest written ancestor).
     pub fn loc(&self, obj: &ObjRef, field: &str) -> Loc {
         self.loc_at(obj, &obj.path(field), false)
+    }
+
+    /// An edit that replaces the value of a field the document writes with `flow` (one line of
+    /// flow YAML, valid in block and flow context alike); `None` when the field is not written.
+    pub fn replace_edit(&self, obj: &ObjRef, field: &str, flow: String) -> Option<Edit> {
+        let d = self.documents.get(obj.doc)?;
+        let f = d.field(&obj.path(field))?;
+        // From the end of the key, so a block value on the next lines becomes `key: [..]`.
+        let (start, text) = match f.key {
+            Some(k) => (k.end, format!(": {flow}")),
+            None => (f.value.start, flow),
+        };
+        Some(Edit::Replace { file: d.file, span: Span::new(start, f.value.end), text })
+    }
+
+    /// Whether the input declares an object of this kind, namespace and name (API versions
+    /// aside), so a fix that would add it must not.
+    pub fn declares(&self, id: &ObjectId) -> bool {
+        let same = |o: &ObjectId| o.kind == id.kind && o.namespace == id.namespace && o.name == id.name;
+        self.policies.iter().any(|p| same(&p.id))
+            || self.service_entries.iter().any(|e| same(&e.id))
+            || self.sidecars.iter().any(|e| same(&e.id))
+            || self.destination_rules.iter().any(|e| same(&e.id))
+            || self.services.iter().any(|e| same(&e.id))
+            || self.ingresses.iter().any(|e| same(&e.id))
+            || self.issuers.iter().any(|e| same(&e.id))
+            || self.certificates.iter().any(|e| same(&e.id))
+            || self.workloads.iter().any(|e| same(&e.id))
+            || self.config_maps.iter().any(|e| same(&e.id))
+    }
+
+    /// An edit that adds the fix's patch as a new document to the file holding `obj`.
+    pub fn append_edit(&self, obj: &ObjRef) -> Option<Edit> {
+        self.documents.get(obj.doc).map(|d| Edit::AppendDocument { file: d.file })
     }
 
     /// Location of the key of a field (e.g. `policyTypes` rather than its value).

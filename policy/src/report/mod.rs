@@ -3,6 +3,7 @@
 //! Rules produce [`Diagnostic`]s that point at a [`Loc`] (file, document, byte span, field
 //! path); line and column are resolved only here, when the report is built.
 
+mod sarif;
 mod text;
 
 use std::collections::BTreeMap;
@@ -12,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use crate::model::ObjectId;
 use crate::source::{LineIndex, Span};
 
+pub use sarif::to_sarif;
 pub use text::render_text;
 
 /// How bad a finding is.
@@ -55,10 +57,53 @@ pub struct Loc {
 pub struct Fix {
     /// One line: what the patch does.
     pub description: String,
+    /// Text edits that apply the patch to the input (quick fixes in editors and the
+    /// playground); empty when the change cannot be written in place.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub edits: Vec<TextEdit>,
     /// YAML snippet.
     pub patch: String,
     /// The object to change.
     pub target: ObjectId,
+}
+
+impl Fix {
+    /// A fix without text edits; the rule attaches an [`Edit`] to the diagnostic to get them.
+    pub fn new(description: String, patch: String, target: ObjectId) -> Self {
+        Fix { description, edits: Vec::new(), patch, target }
+    }
+}
+
+/// How a fix changes the input, before positions are resolved.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Edit {
+    /// Replace the bytes `span` of source `file` with `text` (one line of flow YAML).
+    Replace {
+        /// Index of the source.
+        file: usize,
+        /// Bytes replaced.
+        span: Span,
+        /// New text.
+        text: String,
+    },
+    /// Add the fix's patch as a new document at the end of source `file`.
+    AppendDocument {
+        /// Index of the source.
+        file: usize,
+    },
+}
+
+/// One resolved text edit: replace `start..end` of `file` with `text`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TextEdit {
+    /// End of the replaced range (exclusive); equal to `start` for an insertion.
+    pub end: Position,
+    /// File name as given.
+    pub file: String,
+    /// Start of the replaced range.
+    pub start: Position,
+    /// The new text.
+    pub text: String,
 }
 
 /// One finding, before positions are resolved.
@@ -82,6 +127,8 @@ pub struct Diagnostic {
     pub help: Option<String>,
     /// How to fix it, as a patch.
     pub fix: Option<Fix>,
+    /// How the patch applies to the input, when it can be applied in place.
+    pub edit: Option<Edit>,
     /// Other places involved.
     pub related: Vec<(String, Loc)>,
     /// Compliance tags.
@@ -245,6 +292,26 @@ impl<'a> Files<'a> {
         Position { column, line, offset: offset.min(text.len()) }
     }
 
+    /// Resolve an edit of `patch` into a text edit.
+    pub fn resolve_edit(&self, edit: &Edit, patch: &str) -> TextEdit {
+        let (file, span, text) = match edit {
+            Edit::Replace { file, span, text } => (*file, *span, text.clone()),
+            Edit::AppendDocument { file } => {
+                let existing = self.text(*file);
+                let end = existing.len();
+                let text = if existing.trim().is_empty() {
+                    format!("{patch}\n")
+                } else if existing.ends_with('\n') {
+                    format!("---\n{patch}\n")
+                } else {
+                    format!("\n---\n{patch}\n")
+                };
+                (*file, Span::new(end, end), text)
+            }
+        };
+        TextEdit { end: self.position(file, span.end), file: self.name(file).to_string(), start: self.position(file, span.start), text }
+    }
+
     /// Resolve a location.
     pub fn resolve(&self, loc: &Loc) -> Location {
         Location {
@@ -274,9 +341,15 @@ pub fn build_report(files: &Files<'_>, mut diags: Vec<Diagnostic>, mut summary: 
                 Severity::Warning => findings.warning += 1,
                 Severity::Info => findings.info += 1,
             }
+            let fix = d.fix.map(|mut f| {
+                if let Some(e) = &d.edit {
+                    f.edits = vec![files.resolve_edit(e, &f.patch)];
+                }
+                f
+            });
             ReportDiagnostic {
                 explanation: d.explanation,
-                fix: d.fix,
+                fix,
                 help: d.help,
                 location: files.resolve(&d.loc),
                 message: d.message,

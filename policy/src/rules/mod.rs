@@ -178,6 +178,16 @@ pub struct Diagnostics {
     items: Vec<Diagnostic>,
 }
 
+/// A string as a YAML scalar that reads back as that string in flow and block context: plain
+/// when it is a simple name, else double-quoted (`*.example.com` would be an alias).
+pub(crate) fn yaml_str(s: &str) -> String {
+    let plain = s.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
+        && s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | '/'))
+        && !matches!(s, "true" | "false" | "null" | "yes" | "no" | "on" | "off" | "~")
+        && s.parse::<f64>().is_err();
+    if plain { s.to_string() } else { serde_json::Value::String(s.to_string()).to_string() }
+}
+
 impl Diagnostics {
     /// Record a finding of `meta` at `loc`; refine it through the returned reference.
     pub fn report(&mut self, meta: &RuleMeta, object: Option<ObjectId>, loc: Loc, message: String) -> &mut Diagnostic {
@@ -192,6 +202,7 @@ impl Diagnostics {
             explanation: Vec::new(),
             help: None,
             fix: None,
+            edit: None,
             related: Vec::new(),
             tags: meta.tags.to_vec(),
         });

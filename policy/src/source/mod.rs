@@ -165,6 +165,11 @@ impl Document {
         self.spans().contains_key(path)
     }
 
+    /// Key and value spans of `path`, if the document writes it.
+    pub fn field(&self, path: &str) -> Option<FieldSpan> {
+        self.spans().get(path).copied()
+    }
+
     /// Span of `path`, or of its nearest ancestor that has one.
     pub fn span_of(&self, path: &str) -> Span {
         let spans = self.spans();

@@ -1,7 +1,7 @@
 use super::{rule_hosts, shim_managed, tls_hosts};
 use crate::model::host::{covers, ingress_host_error};
 use crate::report::{Fix, Severity};
-use crate::rules::{declare_rule, Context, Diagnostics, Rule, RuleCheck};
+use crate::rules::{declare_rule, yaml_str, Context, Diagnostics, Rule, RuleCheck};
 
 declare_rule! {
     /// Rule host not covered by the TLS hosts
@@ -84,11 +84,10 @@ impl RuleCheck for RuleHostNotInTls {
                     format!("TLS hosts: {} (a wildcard covers exactly one label)", listed.join(", "))
                 });
                 d.help = Some(format!("add `{host}` to `spec.tls[].hosts` (the entry whose secret should hold its certificate)"));
-                d.fix = Some(Fix {
-                    description: format!("list {host} in the first TLS entry"),
-                    patch: format!("spec:\n  tls:\n    - hosts: [{}]", listed.iter().copied().chain([host]).collect::<Vec<_>>().join(", ")),
-                    target: ing.id.clone(),
-                });
+                let first: Vec<String> = tls.iter().filter(|(path, _)| path.starts_with("spec.tls[0].")).map(|(_, t)| *t).chain([host]).map(yaml_str).collect();
+                let hosts = format!("[{}]", first.join(", "));
+                d.fix = Some(Fix::new(format!("list {host} in the first TLS entry"), format!("spec:\n  tls:\n    - hosts: {hosts}"), ing.id.clone()));
+                d.edit = cx.ws.replace_edit(&ing.obj, "spec.tls[0].hosts", hosts);
             }
         }
     }

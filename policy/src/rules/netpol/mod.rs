@@ -30,6 +30,7 @@ use crate::report::Fix;
 fn default_deny_fix(description: String, namespace: &str, name: &str, types: &[&str]) -> Fix {
     let policy_types = types.join(", ");
     Fix {
+        edits: Vec::new(),
         description,
         patch: format!(
             "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: {name}\n  namespace: {namespace}\nspec:\n  podSelector: {{}}\n  policyTypes: [{policy_types}]"

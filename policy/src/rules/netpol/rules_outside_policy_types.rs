@@ -78,11 +78,9 @@ impl RuleCheck for RulesOutsidePolicyTypes {
                     Direction::Egress => with.egress = true,
                 }
                 let types = written_types(&with);
-                d.fix = Some(Fix {
-                    description: format!("list {name} in spec.policyTypes"),
-                    patch: format!("spec:\n  policyTypes: [{}]", types.join(", ")),
-                    target: p.id.clone(),
-                });
+                let types = format!("[{}]", types.join(", "));
+                d.fix = Some(Fix::new(format!("list {name} in spec.policyTypes"), format!("spec:\n  policyTypes: {types}"), p.id.clone()));
+                d.edit = cx.ws.replace_edit(&p.obj, "spec.policyTypes", types);
             }
         }
     }

@@ -176,11 +176,12 @@ impl RuleCheck for ServicePortInPolicy {
                                 svc.namespace, svc.id.name
                             )];
                             d.help = Some(format!("allow the target port {target}"));
-                            d.fix = Some(Fix {
-                                description: format!("allow the pod port {target} instead of the Service port {port}"),
-                                patch: format!("{{protocol: {proto}, port: {target}}}"),
-                                target: p.id.clone(),
-                            });
+                            d.fix = Some(Fix::new(
+                                format!("allow the pod port {target} instead of the Service port {port}"),
+                                format!("{{protocol: {proto}, port: {target}}}"),
+                                p.id.clone(),
+                            ));
+                            d.edit = cx.ws.replace_edit(&p.obj, &format!("{}.port", item.path), target.to_string());
                         }
                     }
                 }

@@ -244,6 +244,7 @@ fn allow_policy(description: String, namespace: &str, name: &str, labels: &Label
     let ports: Vec<String> = ports.iter().map(|(proto, port)| format!("{{protocol: {proto}, port: {port}}}")).collect();
     patch.push_str(&format!("{}ports: [{}]", if first { "" } else { "      " }, ports.join(", ")));
     Fix {
+        edits: Vec::new(),
         description,
         patch,
         target: ObjectId {
@@ -316,6 +317,9 @@ struct Blocked {
     other: Target,
     /// The workload whose side blocks.
     at: usize,
+    /// The port as that side sees it: a Service's target port on the pod, since policies
+    /// match connections after the Service translated them.
+    port: u16,
 }
 
 /// A connection a workload needs, for messages and fixes.
@@ -323,7 +327,6 @@ struct Needed<'a> {
     /// What is reached, in words (also names the fix's policy).
     what: &'a str,
     protocol: Protocol,
-    port: u16,
 }
 
 /// Whether workload `wi` can reach `target` on `protocol`/`port`: its egress, and for a
@@ -335,7 +338,7 @@ fn reach(cx: &Context<'_>, wi: usize, target: &NeedTarget, protocol: Protocol, p
         if v.allowed {
             None
         } else {
-            Some(Reach::Blocked(Blocked { dir: Direction::Egress, verdict: v, other: t, at: wi }))
+            Some(Reach::Blocked(Blocked { dir: Direction::Egress, verdict: v, other: t, at: wi, port }))
         }
     };
     match target {
@@ -371,7 +374,7 @@ fn reach(cx: &Context<'_>, wi: usize, target: &NeedTarget, protocol: Protocol, p
                 if v.allowed {
                     return Reach::Allowed;
                 }
-                first.get_or_insert(Reach::Blocked(Blocked { dir: Direction::Ingress, verdict: v, other: Target::Workload(wi), at: b }));
+                first.get_or_insert(Reach::Blocked(Blocked { dir: Direction::Ingress, verdict: v, other: Target::Workload(wi), at: b, port: tp }));
             }
             first.unwrap_or(Reach::Allowed)
         }
@@ -428,8 +431,8 @@ fn report_blocked<'o>(
     message: String,
     needed: &Needed<'_>,
 ) -> Option<&'o mut Diagnostic> {
-    let Blocked { dir, verdict, other, at } = blocked;
-    let (at, what, protocol, port) = (*at, needed.what, needed.protocol, needed.port);
+    let Blocked { dir, verdict, other, at, port } = blocked;
+    let (at, what, protocol, port) = (*at, needed.what, needed.protocol, *port);
     let w = cx.ws.workloads.get(wi)?;
     match *dir {
         Direction::Egress => {

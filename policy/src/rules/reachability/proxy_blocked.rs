@@ -120,7 +120,7 @@ impl RuleCheck for ProxyBlocked {
                                 url.port
                             );
                             let what = format!("proxy {}", url.host);
-                            let needed = Needed { what: &what, protocol: Protocol::Tcp, port: url.port };
+                            let needed = Needed { what: &what, protocol: Protocol::Tcp };
                             if let Some(d) = report_blocked(out, &meta, cx, i, &blocked, message, &needed) {
                                 if cx.ws.reported(&w.obj) {
                                     d.loc = cx.at(&w.obj, &field);

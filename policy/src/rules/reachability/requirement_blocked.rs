@@ -146,7 +146,7 @@ impl RuleCheck for RequirementBlocked {
                         };
                         let message = format!("`{}` cannot reach its declared requirement `{}`: {layer}", w.display(), need.text);
                         let what = via.as_ref().map_or_else(|| need.host.clone(), |(_, h, _)| format!("proxy {h}"));
-                        let needed = Needed { what: &what, protocol, port };
+                        let needed = Needed { what: &what, protocol };
                         if let Some(f) = report_blocked(out, &meta, cx, i, &blocked, message, &needed) {
                             if d.reported {
                                 f.loc = d.loc;
