@@ -36,7 +36,18 @@ set -e
 js_passed=$(grep -oE '^ℹ pass [0-9]+' target/js-output.txt | grep -oE '[0-9]+' || echo 0)
 js_failed=$(grep -oE '^ℹ fail [0-9]+' target/js-output.txt | grep -oE '[0-9]+' || echo 0)
 
-echo "tests: $((passed + js_passed)) passed, $((failed + js_failed)) failed (rust ${passed}/${failed}, js ${js_passed}/${js_failed})"
-if [ "$rust_status" -ne 0 ] || [ "$js_status" -ne 0 ]; then
+echo "== playground in headless Chromium (Debian's chromium, playwright-core)"
+(cd web && npm ci --no-audit --no-fund --loglevel=error)
+set +e
+(cd web && NETREACH_ARTIFACTS=../target/artifacts node build.mjs \
+  && NETREACH_BIN=../target/debug/netreach node --test --test-concurrency=1 --test-reporter=spec test/) 2>&1 | tee target/web-output.txt
+web_status=${PIPESTATUS[0]}
+set -e
+web_passed=$(grep -oE '^ℹ pass [0-9]+' target/web-output.txt | grep -oE '[0-9]+' || echo 0)
+web_failed=$(grep -oE '^ℹ fail [0-9]+' target/web-output.txt | grep -oE '[0-9]+' || echo 0)
+if [ "$web_status" -ne 0 ] && [ "$web_failed" -eq 0 ]; then web_failed=1; fi
+
+echo "tests: $((passed + js_passed + web_passed)) passed, $((failed + js_failed + web_failed)) failed (rust ${passed}/${failed}, js ${js_passed}/${js_failed}, browser ${web_passed}/${web_failed})"
+if [ "$rust_status" -ne 0 ] || [ "$js_status" -ne 0 ] || [ "$web_status" -ne 0 ]; then
   exit 1
 fi

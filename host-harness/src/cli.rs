@@ -208,6 +208,7 @@ fn check_wasm(sources: &[Source], options: &Options) -> Result<netreach_policy::
         skip: options.skip.clone(),
         severity: options.severity.clone(),
         profile: Some(options.profile.clone()),
+        profile_text: None,
     };
     let body = serde_json::to_vec(&request).map_err(|e| e.to_string())?;
     let host = WasmHost::core(Limits::default()).map_err(|e| e.to_string())?;

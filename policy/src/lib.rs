@@ -123,6 +123,10 @@ pub struct Request {
     /// The cluster profile (the defaults when absent).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub profile: Option<Profile>,
+    /// The cluster profile as YAML or JSON text, as `--profile` reads it (for hosts that hold
+    /// the profile as a file, such as the playground); not together with `profile`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile_text: Option<String>,
 }
 
 impl Request {
@@ -132,6 +136,12 @@ impl Request {
         if let Some(p) = &self.profile {
             p.validate().map_err(|(_, e)| format!("invalid profile: {e}"))?;
             o.profile = p.clone();
+        }
+        if let Some(text) = &self.profile_text {
+            if self.profile.is_some() {
+                return Err("give `profile` or `profileText`, not both".into());
+            }
+            o.profile = Profile::from_text(text).map_err(|e| format!("invalid profile: {e}"))?;
         }
         if let Some(ns) = &self.default_namespace {
             o.load.default_namespace.clone_from(ns);

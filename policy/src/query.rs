@@ -70,7 +70,8 @@ pub struct GraphWorkload {
 /// The connectivity graph: every workload and every allowed connection.
 #[derive(Debug, Serialize)]
 pub struct Graph {
-    /// Allowed connections (as `netreach connectivity -o json`).
+    /// Allowed connections: the `connections` of `netreach connectivity -o json`.
+    #[serde(flatten)]
     pub connections: Connectivity,
     /// Every workload, sorted by name.
     pub workloads: Vec<GraphWorkload>,

@@ -2,7 +2,7 @@
 //! playground's export). Columns count Unicode code points, as the report's do, and the run
 //! says so (`columnKind`), so no position is converted.
 
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 
 use super::{Location, Report, Severity, TextEdit};
 use crate::rules::ALL;
@@ -47,17 +47,18 @@ pub fn to_sarif(report: &Report) -> String {
         .diagnostics
         .iter()
         .map(|d| {
-            let mut r = json!({
-                "ruleId": d.rule,
-                "level": level(d.severity),
-                "message": {"text": d.message},
-                "locations": [{"physicalLocation": physical(&d.location)}],
-            });
-            if let Some(i) = ALL.iter().position(|r| r.meta.id == d.rule) {
-                r["ruleIndex"] = json!(i);
-            }
+            let mut location = Map::new();
+            location.insert("physicalLocation".into(), physical(&d.location));
             if let Some(o) = &d.object {
-                r["locations"][0]["logicalLocations"] = json!([{"fullyQualifiedName": o.to_string(), "kind": "object"}]);
+                location.insert("logicalLocations".into(), json!([{"fullyQualifiedName": o.to_string(), "kind": "object"}]));
+            }
+            let mut r = Map::new();
+            r.insert("ruleId".into(), json!(d.rule));
+            r.insert("level".into(), json!(level(d.severity)));
+            r.insert("message".into(), json!({"text": d.message}));
+            r.insert("locations".into(), json!([location]));
+            if let Some(i) = ALL.iter().position(|r| r.meta.id == d.rule) {
+                r.insert("ruleIndex".into(), json!(i));
             }
             if !d.related.is_empty() {
                 let related: Vec<Value> = d
@@ -66,28 +67,26 @@ pub fn to_sarif(report: &Report) -> String {
                     .enumerate()
                     .map(|(i, rel)| json!({"id": i, "message": {"text": rel.message}, "physicalLocation": physical(&rel.location)}))
                     .collect();
-                r["relatedLocations"] = json!(related);
+                r.insert("relatedLocations".into(), json!(related));
             }
-            let mut props = json!({});
+            let mut props = Map::new();
             if !d.explanation.is_empty() {
-                props["explanation"] = json!(d.explanation);
+                props.insert("explanation".into(), json!(d.explanation));
             }
             if let Some(h) = &d.help {
-                props["help"] = json!(h);
+                props.insert("help".into(), json!(h));
             }
             if !d.tags.is_empty() {
-                props["tags"] = json!(d.tags);
+                props.insert("tags".into(), json!(d.tags));
             }
-            if props.as_object().is_some_and(|p| !p.is_empty()) {
-                r["properties"] = props;
+            if !props.is_empty() {
+                r.insert("properties".into(), Value::Object(props));
             }
-            if let Some(f) = &d.fix {
-                if !f.edits.is_empty() {
-                    let changes: Vec<Value> = f.edits.iter().map(replacement).collect();
-                    r["fixes"] = json!([{"description": {"text": f.description}, "artifactChanges": changes}]);
-                }
+            if let Some(f) = d.fix.as_ref().filter(|f| !f.edits.is_empty()) {
+                let changes: Vec<Value> = f.edits.iter().map(replacement).collect();
+                r.insert("fixes".into(), json!([{"description": {"text": f.description}, "artifactChanges": changes}]));
             }
-            r
+            Value::Object(r)
         })
         .collect();
     let log = json!({
