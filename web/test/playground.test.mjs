@@ -126,6 +126,56 @@ describe('playground', () => {
     await page.close();
   });
 
+  test('dropped files become tabs and are checked together', async () => {
+    const page = await open();
+    const n = await page.evaluate(() => Number(document.body.dataset.checked));
+    const policy = scenario('cert-manager-dns01', 'broken');
+    const profile = scenario('cert-manager-http01', 'broken', 'profile.yaml');
+    const dt = await page.evaluateHandle(([a, b]) => {
+      const t = new DataTransfer();
+      t.items.add(new File([a], 'b-manifests.yaml'));
+      t.items.add(new File([b], 'a-profile.yaml'));
+      return t;
+    }, [policy, profile]);
+    await page.dispatchEvent('body', 'drop', { dataTransfer: dt });
+    await page.waitForFunction((n) => Number(document.body.dataset.checked) > n, n);
+    const tabs = await page.$$eval('#tabs [role=tab]', (ts) => ts.map((t) => t.textContent));
+    assert.deepEqual(tabs.map((t) => t.replace(/ \(\d+\)$/, '')), ['a-profile.yaml', 'b-manifests.yaml']);
+    const r = await report(page);
+    assert.equal(r.summary.files, 1, 'the ClusterProfile file is the profile, not a manifest');
+    assert.ok(r.diagnostics.some((d) => d.rule === 'NR210' && d.location.file === 'b-manifests.yaml'));
+    await page.close();
+  });
+
+  test('severity colours and text have enough contrast (WCAG AA, 4.5:1)', async () => {
+    const page = await open();
+    await loadExample(page, 'compliant-platform-ingress/broken');
+    const ratios = await page.evaluate(() => {
+      const rgb = (c) => c.match(/\d+(\.\d+)?/g).slice(0, 3).map(Number);
+      const lum = (c) => {
+        const [r, g, b] = rgb(c).map((v) => {
+          const s = v / 255;
+          return s <= 0.03928 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4;
+        });
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+      };
+      const ratio = (a, b) => {
+        const [x, y] = [lum(a), lum(b)].sort((p, q) => q - p);
+        return (x + 0.05) / (y + 0.05);
+      };
+      const bg = getComputedStyle(document.body).backgroundColor;
+      const out = {};
+      for (const sel of ['.sev.error', '.sev.warning', '.sev.info', '#findings .where', '#status', 'body', '.filters label']) {
+        const e = document.querySelector(sel);
+        if (e) out[sel] = ratio(getComputedStyle(e).color, bg);
+      }
+      return out;
+    });
+    for (const [sel, r] of Object.entries(ratios)) assert.ok(r >= 4.5, `${sel}: contrast ${r.toFixed(2)}`);
+    assert.ok(Object.keys(ratios).length >= 5, `measured ${Object.keys(ratios)}`);
+    await page.close();
+  });
+
   test('a quick fix removes its finding', async () => {
     const page = await open();
     await loadExample(page, 'compliant-platform-ingress/broken');
