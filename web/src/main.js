@@ -45,11 +45,15 @@ const $ = (id) => document.getElementById(id);
 /** A file holding a `kind: ClusterProfile` document is the cluster profile, not a manifest. */
 const isProfile = (f) => /^kind:\s*ClusterProfile\s*$/m.test(f.text);
 
+/** The manifests alone: what `graph` and `explain` read (they take no profile). */
+function manifests() {
+  return { sources: state.files.filter((f) => !isProfile(f)).map(({ name, text }) => ({ name, text })) };
+}
+
+/** A check request: the manifests and, if a file holds one, the cluster profile. */
 function request() {
   const profile = state.files.find(isProfile);
-  const req = { sources: state.files.filter((f) => !isProfile(f)).map(({ name, text }) => ({ name, text })) };
-  if (profile) req.profileText = profile.text;
-  return req;
+  return profile ? { ...manifests(), profileText: profile.text } : manifests();
 }
 
 // ---------------------------------------------------------------- positions
@@ -363,7 +367,7 @@ function firstPort(conn) {
 async function renderGraph() {
   if (!state.graph) {
     const t0 = performance.now();
-    const res = await call('graph', JSON.stringify(request()));
+    const res = await call('graph', JSON.stringify(manifests()));
     state.graph = JSON.parse(res.result);
     state.graphMs = res.ms;
     state.graphCallMs = performance.now() - t0;
@@ -470,8 +474,7 @@ async function renderGraph() {
 }
 
 async function explainNow(heading) {
-  const req = { ...request(), from: $('explain-from').value.trim(), to: $('explain-to').value.trim(), port: Number($('explain-port').value), protocol: $('explain-protocol').value };
-  delete req.profileText;
+  const req = { ...manifests(), from: $('explain-from').value.trim(), to: $('explain-to').value.trim(), port: Number($('explain-port').value), protocol: $('explain-protocol').value };
   const res = await call('explain', JSON.stringify(req));
   const v = JSON.parse(res.result);
   const out = $('explain-result');

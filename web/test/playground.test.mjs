@@ -232,6 +232,12 @@ describe('playground', () => {
     const blocked = await page.evaluate(() => window.netreach.cy().nodes('.blocked').map((n) => n.id()));
     assert.ok(blocked.includes('cert-manager/cert-manager[Deployment]'), `blocked: ${blocked}`);
     await page.screenshot({ path: join(shots, 'connectivity.png') });
+    // An example with a cluster profile file draws too (the profile is not a manifest).
+    const drawn0 = await page.evaluate(() => Number(document.body.dataset.graphDrawn));
+    await loadExample(page, 'cert-manager-http01/broken');
+    await page.waitForFunction((n) => Number(document.body.dataset.graphDrawn) > n, drawn0);
+    assert.ok((await page.evaluate(() => window.netreach.state.graph.workloads.length)) > 0);
+    assert.match(await page.textContent('#graph-note'), /workloads, \d+ allowed connections/);
     await page.close();
   });
 
