@@ -47,7 +47,19 @@ web_passed=$(grep -oE '^ℹ pass [0-9]+' target/web-output.txt | grep -oE '[0-9]
 web_failed=$(grep -oE '^ℹ fail [0-9]+' target/web-output.txt | grep -oE '[0-9]+' || echo 0)
 if [ "$web_status" -ne 0 ] && [ "$web_failed" -eq 0 ]; then web_failed=1; fi
 
-echo "tests: $((passed + js_passed + web_passed)) passed, $((failed + js_failed + web_failed)) failed (rust ${passed}/${failed}, js ${js_passed}/${js_failed}, browser ${web_passed}/${web_failed})"
-if [ "$rust_status" -ne 0 ] || [ "$js_status" -ne 0 ] || [ "$web_status" -ne 0 ]; then
+echo "== language server through vscode-languageserver-protocol; the VS Code extension type-checked and packaged"
+(cd web/vscode && npm ci --no-audit --no-fund --loglevel=error)
+set +e
+(cd web/vscode && npm run --silent typecheck && npm run --silent package \
+  && NETREACH_BIN=../../target/debug/netreach node --test --test-reporter=spec test/) 2>&1 | tee target/lsp-output.txt
+lsp_status=${PIPESTATUS[0]}
+set -e
+lsp_passed=$(grep -oE '^ℹ pass [0-9]+' target/lsp-output.txt | grep -oE '[0-9]+' || echo 0)
+lsp_failed=$(grep -oE '^ℹ fail [0-9]+' target/lsp-output.txt | grep -oE '[0-9]+' || echo 0)
+if [ "$lsp_status" -ne 0 ] && [ "$lsp_failed" -eq 0 ]; then lsp_failed=1; fi
+if [ "$lsp_status" -eq 0 ] && [ ! -s web/vscode/dist/netreach.vsix ]; then lsp_status=1; lsp_failed=$((lsp_failed + 1)); fi
+
+echo "tests: $((passed + js_passed + web_passed + lsp_passed)) passed, $((failed + js_failed + web_failed + lsp_failed)) failed (rust ${passed}/${failed}, js ${js_passed}/${js_failed}, browser ${web_passed}/${web_failed}, lsp ${lsp_passed}/${lsp_failed})"
+if [ "$rust_status" -ne 0 ] || [ "$js_status" -ne 0 ] || [ "$web_status" -ne 0 ] || [ "$lsp_status" -ne 0 ]; then
   exit 1
 fi

@@ -6,7 +6,8 @@ use netreach_policy::netpol::Verdict;
 use netreach_policy::report::{render_text, Files};
 use netreach_policy::{check_selected, Connectivity, Engine, Options, Source, Workspace};
 
-use crate::inputs::read_sources;
+use crate::config::{discover, read_profile, Project};
+use crate::inputs::read_sources_except;
 use crate::wasm::{Limits, WasmHost};
 
 const USAGE: &str = "\
@@ -14,13 +15,15 @@ netreach — can each workload reach what it needs, and nothing more?
 
 Usage:
   netreach check [-o text|json|sarif] [--namespace NS] [--engine native|wasm] [--profile FILE]
-                 [--rule RULE]... [--skip RULE]... [--severity RULE=error|warning|info]... PATH...
+                 [--rule RULE]... [--skip RULE]... [--severity RULE=error|warning|info]...
+                 [--config FILE | --no-config] PATH...
   netreach connectivity [-o text|json] [--focus-workload NS/NAME] [--namespace NS] PATH...
   netreach explain --from NS/NAME|IP --to NS/NAME|IP|HOST --port N [--protocol TCP|UDP|SCTP] PATH...
   netreach admit [--settings FILE] REQUEST.json
   netreach admit --object MANIFEST [--context PATH]... [--operation OP] [--settings FILE]
   netreach artifacts --out DIR
   netreach rules [-o text|json]
+  netreach lsp
 
 PATH is a file, a directory (recursive *.yaml, *.yml, *.json) or - for standard input.
 --namespace sets the namespace of objects without metadata.namespace (default: default).
@@ -28,6 +31,9 @@ PATH is a file, a directory (recursive *.yaml, *.yml, *.json) or - for standard 
   the report is byte-identical to the native one.
 --profile reads cluster facts (a ClusterProfile document: DNS, API server, controllers;
   see README); without it the documented defaults apply.
+--config reads project settings (profile, namespace, rules, exclude; see README); without it
+  the nearest .netreach.yaml in the current directory or a parent is read; --no-config
+  reads none. Command-line settings add to the file's.
 --rule runs only the rules named (repeatable); --skip leaves a rule out; --severity changes
   a rule's severity (ids or names). --skip and --severity add to the profile's `rules`
   settings; --rule replaces the profile's `rules.only`.
@@ -37,6 +43,7 @@ admit reviews one object as an admission webhook would and prints the AdmissionR
   --object (other objects for cross-object rules with --context). --settings is a JSON or
   YAML file with the policy settings (disabledRules, severityOverrides).
 artifacts writes the wasm modules (core, Kubewarden, OPA) and the Kubewarden metadata.
+lsp runs the language server on standard input and output (for editors; see README).
 
 Exit codes: check: 0 no error-severity finding, 1 errors found; explain: 0 allowed, 1 denied;
 admit: 0 allowed, 1 denied; 2 usage error or unreadable input.
@@ -68,6 +75,8 @@ struct Args {
     context: Vec<String>,
     operation: Option<String>,
     out: Option<String>,
+    config: Option<String>,
+    no_config: bool,
     paths: Vec<String>,
 }
 
@@ -100,6 +109,8 @@ fn parse(args: &[String]) -> Result<Args, String> {
             "--context" => a.context.push(value("--context")?),
             "--operation" => a.operation = Some(value("--operation")?),
             "--out" => a.out = Some(value("--out")?),
+            "--config" => a.config = Some(value("--config")?),
+            "--no-config" => a.no_config = true,
             "-" => a.paths.push(arg.clone()),
             f if f.starts_with('-') => return Err(format!("unknown option {f}")),
             _ => a.paths.push(arg.clone()),
@@ -134,6 +145,7 @@ pub fn run(args: &[String]) -> Out {
         return rules(&a.output);
     }
     match cmd.as_str() {
+        "lsp" => return crate::lsp::run_stdio(),
         "admit" => return crate::admit::run(&a.paths, a.object.as_deref(), &a.context, a.operation.as_deref(), a.settings.as_deref()),
         "artifacts" => return artifacts(a.out.as_deref()),
         _ => {}
@@ -141,26 +153,37 @@ pub fn run(args: &[String]) -> Out {
     if a.paths.is_empty() {
         return usage_error("no PATH given");
     }
-    let sources = match read_sources(&a.paths) {
+    let project = match project(&a) {
+        Ok(p) => p,
+        Err(e) => return (2, String::new(), format!("error: {e}\n")),
+    };
+    // The project file sits among the manifests but is not one.
+    let skip = |p: &std::path::Path| {
+        p.file_name().is_some_and(|n| n == netreach_policy::config::FILE_NAME) || project.as_ref().is_some_and(|c| c.excluded(p))
+    };
+    let sources = match read_sources_except(&a.paths, &skip) {
         Ok(s) => s,
         Err(e) => return (2, String::new(), format!("error: {e}\n")),
     };
     let mut options = Options::default();
+    if let Some(c) = &project {
+        if let Err(e) = c.apply(&mut options) {
+            return (2, String::new(), format!("error: {e}\n"));
+        }
+    }
     if let Some(path) = &a.profile {
-        let text = match std::fs::read_to_string(path) {
-            Ok(t) => t,
-            Err(e) => return (2, String::new(), format!("error: cannot read {path}: {e}\n")),
-        };
-        match netreach_policy::Profile::from_text(&text) {
+        match read_profile(std::path::Path::new(path)) {
             Ok(p) => options.profile = p,
-            Err(e) => return (2, String::new(), format!("error: {path}:{e}\n")),
+            Err(e) => return (2, String::new(), format!("error: {e}\n")),
         }
     }
     if let Some(ns) = &a.namespace {
         options.load.default_namespace.clone_from(ns);
     }
-    options.skip = a.skip.iter().cloned().collect();
-    options.only = a.only.iter().cloned().collect();
+    options.skip.extend(a.skip.iter().cloned());
+    if !a.only.is_empty() {
+        options.only = a.only.iter().cloned().collect();
+    }
     for s in &a.severity {
         let parsed = s.split_once('=').and_then(|(r, l)| Some((r.to_string(), serde_json::from_value(serde_json::Value::String(l.to_string())).ok()?)));
         let Some((rule, level)) = parsed else { return usage_error(&format!("--severity takes RULE=error|warning|info, not {s:?}")) };
@@ -176,6 +199,18 @@ pub fn run(args: &[String]) -> Out {
         "explain" | "eval" => explain(&ws, &a),
         other => usage_error(&format!("unknown command {other}")),
     }
+}
+
+/// The project settings: `--config`, else the nearest `.netreach.yaml`, unless `--no-config`.
+fn project(a: &Args) -> Result<Option<Project>, String> {
+    if a.no_config {
+        return Ok(None);
+    }
+    let path = match &a.config {
+        Some(p) => Some(std::path::PathBuf::from(p)),
+        None => std::env::current_dir().ok().and_then(|d| discover(&d)),
+    };
+    path.map(|p| Project::load(&p)).transpose()
 }
 
 fn check(sources: &[Source], ws: &Workspace, a: &Args, options: &Options) -> Out {

@@ -3,6 +3,8 @@
 pub mod admit;
 pub mod artifacts;
 pub mod cli;
+pub mod config;
 pub mod fixtures;
 pub mod inputs;
+pub mod lsp;
 pub mod wasm;

@@ -6,7 +6,10 @@ use std::io::Write;
 use std::process::{Command, Stdio};
 
 fn netreach(args: &[&str], stdin: Option<&str>) -> (i32, String, String) {
-    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+    netreach_in(concat!(env!("CARGO_MANIFEST_DIR"), "/.."), args, stdin)
+}
+
+fn netreach_in(root: impl AsRef<std::path::Path>, args: &[&str], stdin: Option<&str>) -> (i32, String, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_netreach"))
         .args(args)
         .current_dir(root)
@@ -177,5 +180,45 @@ fn profile_sets_scope_and_rule_settings() {
     let (code, _, err) = netreach(&["check", "--profile", profile.to_str().unwrap(), case], None);
     assert_eq!(code, 2);
     assert!(err.contains("profile.yaml:3:") && err.contains("dns.serviceIP"), "{err}");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn project_file_is_read_from_the_working_directory_or_a_parent() {
+    let dir = std::env::temp_dir().join(format!("netreach-project-{}", std::process::id()));
+    let case = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/corpus/netpol/workload-not-isolated/fail-only-egress-isolated/input.yaml");
+    std::fs::create_dir_all(dir.join("apps/sub")).unwrap();
+    std::fs::create_dir_all(dir.join("charts/x/templates")).unwrap();
+    std::fs::copy(case, dir.join("apps/input.yaml")).unwrap();
+    // Excluded: it would be an NR001 error if read.
+    std::fs::write(dir.join("charts/x/templates/broken.yaml"), "a: [\n").unwrap();
+    std::fs::write(dir.join("cluster.yaml"), "apiVersion: netreach.dev/v1alpha1\nkind: ClusterProfile\nunsegregatedNamespaces: [jobs]\n").unwrap();
+    let (code, out, _) = netreach_in(&dir, &["check", "--no-config", "."], None);
+    assert_eq!(code, 1, "without the project file the chart is read: {out}");
+    assert!(out.contains("error[NR001]") && out.contains("jobs/worker"), "{out}");
+
+    let project = "profile: cluster.yaml\nrules:\n  skip: [no-default-deny]\n  severity: {NR115: error}\nexclude: [charts/]\n";
+    std::fs::write(dir.join(".netreach.yaml"), project).unwrap();
+    // Found from a subfolder; relative paths start at the file's folder.
+    let (_, out, err) = netreach_in(dir.join("apps/sub"), &["check", "-o", "json", ".."], None);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}{err}"));
+    let rules: Vec<&str> = v["diagnostics"].as_array().unwrap().iter().map(|d| d["rule"].as_str().unwrap()).collect();
+    assert_eq!(rules, ["NR115"], "{out}");
+    let (code, out, _) = netreach_in(&dir, &["check", "."], None);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("error[NR115]") && !out.contains("jobs/worker") && !out.contains("NR116") && !out.contains("NR001"), "{out}");
+    // The command line adds to the file.
+    let (code, out, _) = netreach_in(&dir, &["check", "--severity", "NR115=warning", "."], None);
+    assert_eq!(code, 0, "{out}");
+    // --config names another file.
+    std::fs::write(dir.join("strict.yaml"), "rules: {only: [NR116]}\n").unwrap();
+    let (_, out, _) = netreach_in(&dir, &["check", "--config", "strict.yaml", "apps"], None);
+    assert!(out.contains("info[NR116]") && !out.contains("NR115"), "{out}");
+
+    // A bad project file is an error at its line and column, and nothing is checked.
+    std::fs::write(dir.join(".netreach.yaml"), "rules:\n  skp: [NR116]\n").unwrap();
+    let (code, out, err) = netreach_in(&dir, &["check", "."], None);
+    assert_eq!(code, 2, "{out}");
+    assert!(err.contains(".netreach.yaml:2:3") && err.contains("skp"), "{err}");
     std::fs::remove_dir_all(&dir).ok();
 }

@@ -5,6 +5,7 @@
 #[cfg(any(feature = "abi-core", feature = "abi-kubewarden", feature = "abi-opa", feature = "abi-bindgen"))]
 pub mod abi;
 pub mod admission;
+pub mod config;
 pub mod model;
 pub mod netpol;
 pub mod profile;
@@ -15,6 +16,7 @@ pub mod source;
 
 use std::collections::{BTreeMap, BTreeSet};
 
+pub use config::Config;
 pub use model::{LoadOptions, Workspace};
 pub use netpol::{Connectivity, Engine};
 pub use profile::Profile;
@@ -79,6 +81,14 @@ pub fn check_selected(sources: &[Source], ws: &Workspace, options: &Options) -> 
     let selected = |id: &str| (options.only.is_empty() || options.only.contains(id)) && !options.skip.contains(id);
     let mut diagnostics = rules::run_selected(&cx, &selected);
     diagnostics.retain(|d| ws.reports_file(d.loc.file));
+    let mut suppressed = BTreeMap::new();
+    diagnostics.retain(|d| {
+        let skip = d.object.as_ref().is_some_and(|o| ws.suppresses(o, d.rule, d.name));
+        if skip {
+            *suppressed.entry(d.rule.to_string()).or_insert(0) += 1;
+        }
+        !skip
+    });
     for d in &mut diagnostics {
         // A fix that is a whole new object is applied by adding it beside the finding, unless
         // an object of that name is already there (the user then merges by hand).
@@ -98,6 +108,7 @@ pub fn check_selected(sources: &[Source], ws: &Workspace, options: &Options) -> 
         findings: report::Findings::default(),
         objects: ws.objects,
         skipped: ws.skipped.clone(),
+        suppressed,
     };
     report::build_report(&files, diagnostics, summary)
 }

@@ -169,3 +169,129 @@ pub fn explain_json(request: &[u8]) -> String {
         Err(e) => error_json(&e),
     }
 }
+
+/// The text edit that adds `rule` to the `netreach.dev/skip` annotation of `object` — the
+/// "disable this rule for this object" action of editors; `None` when `object` is not written
+/// in `sources`.
+pub fn suppress_edit(sources: &[Source], ws: &Workspace, object: &crate::model::ObjectId, rule: &str) -> Option<crate::report::TextEdit> {
+    let edit = ws.suppress_edit(object, rule)?;
+    let files = Files::new(sources.iter().map(|s| (s.name.as_str(), s.text.as_str())));
+    Some(files.resolve_edit(&edit, ""))
+}
+
+/// What a hover over an object's name shows: Markdown, and the name's place.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Hover {
+    /// The text, as Markdown.
+    pub markdown: String,
+    /// The `metadata.name` the hover is for.
+    pub location: Location,
+}
+
+/// The hover for the workload or NetworkPolicy whose `metadata.name` covers byte `offset` of
+/// source `file`: for a workload, the policies isolating it per direction and what it may
+/// reach; for a policy, what it selects and isolates.
+pub fn hover(sources: &[Source], ws: &Workspace, file: usize, offset: usize) -> Option<Hover> {
+    let at = |obj: &crate::model::ObjRef| {
+        let loc = ws.loc(obj, "metadata.name");
+        (loc.file == file && loc.span.start <= offset && offset <= loc.span.end && loc.path.ends_with("metadata.name")).then_some(loc)
+    };
+    let files = Files::new(sources.iter().map(|s| (s.name.as_str(), s.text.as_str())));
+    let engine = Engine::new(ws);
+    let policy_name = |p: usize| ws.policies.get(p).map_or_else(String::new, |p| format!("`{}/{}`", p.namespace, p.name));
+    for (i, w) in ws.workloads.iter().enumerate() {
+        let Some(loc) = at(&w.obj) else { continue };
+        let mut md = format!("**{} {}/{}**\n\n", w.id.kind, w.namespace, w.id.name);
+        for dir in [Direction::Ingress, Direction::Egress] {
+            let by = engine.isolating(i, dir);
+            if by.is_empty() {
+                md.push_str(&format!("- **{}**: not isolated — no NetworkPolicy with {} in its policyTypes selects it, so all {} traffic is allowed\n", dir.as_str(), dir.as_str(), dir.as_str().to_lowercase()));
+            } else {
+                let names: Vec<String> = by.iter().map(|p| policy_name(*p)).collect();
+                md.push_str(&format!("- **{}**: isolated by {}; only what they allow gets through\n", dir.as_str(), names.join(", ")));
+            }
+        }
+        md.push_str(&format!("- **Reach**: {}\n", reach_summary(&Connectivity::compute(&engine), &w.display())));
+        return Some(Hover { markdown: md, location: files.resolve(&loc) });
+    }
+    for (pi, p) in ws.policies.iter().enumerate() {
+        let Some(loc) = at(&p.obj) else { continue };
+        let selected = engine.selected_by(pi);
+        let names: Vec<String> = selected.iter().filter_map(|w| ws.workloads.get(*w)).map(|w| format!("`{}`", w.display())).collect();
+        let mut md = format!("**NetworkPolicy {}/{}**\n\n", p.namespace, p.name);
+        md.push_str(&format!("- **Selects**: {}\n", if names.is_empty() { "no workload of the input".to_string() } else { list(&names, 8) }));
+        for dir in [Direction::Ingress, Direction::Egress] {
+            let (isolates, rules) = dir.of(p);
+            let line = if isolates {
+                format!("isolates the selected pods; {} rule(s) allow traffic", rules.len())
+            } else {
+                "not in its policyTypes: it neither isolates nor allows".to_string()
+            };
+            md.push_str(&format!("- **{}**: {line}\n", dir.as_str()));
+        }
+        return Some(Hover { markdown: md, location: files.resolve(&loc) });
+    }
+    None
+}
+
+/// `a, b, c and 4 more`.
+fn list(items: &[String], max: usize) -> String {
+    let shown = items.iter().take(max).cloned().collect::<Vec<_>>().join(", ");
+    if items.len() > max { format!("{shown} and {} more", items.len() - max) } else { shown }
+}
+
+/// One line on what `name` may reach and what reaches it.
+fn reach_summary(map: &Connectivity, name: &str) -> String {
+    let (mut out, mut inn) = (Vec::new(), Vec::new());
+    for e in map.iter() {
+        if e.src.label() == name {
+            out.push(format!("`{}` ({})", e.dst.label(), e.connections));
+        }
+        if e.dst.label() == name {
+            inn.push(format!("`{}`", e.src.label()));
+        }
+    }
+    let to = if out.is_empty() { "may open no connection".to_string() } else { format!("may connect to {} peer(s): {}", out.len(), list(&out, 5)) };
+    let from = if inn.is_empty() { "nothing may connect to it".to_string() } else { format!("{} peer(s) may connect to it", inn.len()) };
+    format!("{to}; {from}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::ObjectId;
+
+    fn suppressed(text: &str, rule: &str) -> String {
+        let sources = [Source::new("m", text)];
+        let ws = Workspace::load(&sources, &LoadOptions::default());
+        let id = ObjectId { api_version: "v1".into(), kind: "Service".into(), name: "web".into(), namespace: Some("shop".into()) };
+        let e = suppress_edit(&sources, &ws, &id, rule).unwrap_or_else(|| panic!("no edit for {text}"));
+        let mut out = text.to_string();
+        out.replace_range(e.start.offset..e.end.offset, &e.text);
+        out
+    }
+
+    #[test]
+    fn suppress_edit_keeps_json_json() {
+        let text = "{\n  \"apiVersion\": \"v1\",\n  \"kind\": \"Service\",\n  \"metadata\": {\n    \"name\": \"web\",\n    \"namespace\": \"shop\"\n  }\n}\n";
+        let out = suppressed(text, "NR301");
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"));
+        assert_eq!(v["metadata"]["annotations"]["netreach.dev/skip"], "NR301", "{out}");
+        let again = suppressed(&out, "NR302");
+        let v: serde_json::Value = serde_json::from_str(&again).unwrap_or_else(|e| panic!("{e}: {again}"));
+        assert_eq!(v["metadata"]["annotations"]["netreach.dev/skip"], "NR301, NR302", "{again}");
+    }
+
+    #[test]
+    fn suppress_edit_follows_block_and_flow_style() {
+        let block = "apiVersion: v1\nkind: Service\nmetadata:\n  name: web\n  namespace: shop\n  annotations:\n    a: b\n";
+        assert_eq!(
+            suppressed(block, "NR301"),
+            "apiVersion: v1\nkind: Service\nmetadata:\n  name: web\n  namespace: shop\n  annotations:\n    \"netreach.dev/skip\": \"NR301\"\n    a: b\n".replace("\"netreach.dev/skip\"", "netreach.dev/skip")
+        );
+        let flow = "apiVersion: v1\nkind: Service\nmetadata: {name: web, namespace: shop}\n";
+        assert_eq!(suppressed(flow, "NR301"), "apiVersion: v1\nkind: Service\nmetadata: {annotations: {netreach.dev/skip: \"NR301\"}, name: web, namespace: shop}\n");
+        let empty = "apiVersion: v1\nkind: Service\nmetadata:\n  name: web\n  namespace: shop\n  annotations: {}\n";
+        assert!(suppressed(empty, "NR301").ends_with("annotations: {netreach.dev/skip: \"NR301\"}\n"));
+    }
+}

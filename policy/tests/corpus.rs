@@ -184,3 +184,37 @@ fn fix_edits_remove_their_finding() {
     println!("{applied} fix edits applied");
     assert!(applied >= 20, "expected the corpus to exercise the quick fixes, applied {applied}");
 }
+
+/// "Disable this rule for this object" works on every finding whose object is written in the
+/// input: the annotation edit keeps the input readable, the finding is gone and the summary
+/// counts it as suppressed.
+#[test]
+fn suppress_edits_silence_their_finding() {
+    let mut applied = 0;
+    for case in all_cases() {
+        let text = fs::read_to_string(case.join("input.yaml")).unwrap_or_default();
+        let options = options(&case);
+        let sources = [Source::new("input.yaml", text.clone())];
+        let ws = Workspace::load(&sources, &options.load);
+        let report = netreach_policy::check(&sources, &options);
+        let unreadable = |r: &netreach_policy::Report| r.diagnostics.iter().filter(|a| a.rule == "NR001" || a.rule == "NR002").count();
+        for d in &report.diagnostics {
+            let Some(object) = &d.object else { continue };
+            let Some(e) = netreach_policy::query::suppress_edit(&sources, &ws, object, &d.rule) else { continue };
+            let mut edited = text.clone();
+            edited.replace_range(e.start.offset..e.end.offset, &e.text);
+            let after = netreach_policy::check(&[Source::new("input.yaml", edited.clone())], &options);
+            assert_eq!(unreadable(&after), unreadable(&report), "{}: suppressing {} leaves unreadable input\n{edited}", case.display(), d.rule);
+            assert!(
+                !after.diagnostics.iter().any(|a| a.rule == d.rule && a.message == d.message && a.object == d.object),
+                "{}: suppressing {} on {object} does not remove the finding\n{edited}",
+                case.display(),
+                d.rule
+            );
+            assert!(after.summary.suppressed.get(&d.rule).is_some_and(|n| *n > 0), "{}: {} not counted as suppressed", case.display(), d.rule);
+            applied += 1;
+        }
+    }
+    println!("{applied} suppression edits applied");
+    assert!(applied >= 100, "expected the corpus to exercise suppression, applied {applied}");
+}

@@ -7,56 +7,22 @@ use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use netreach_policy::rules::{RuleEntry, ALL};
-use netreach_policy::{check, check_text, Options, Profile, Severity, Source};
+use netreach_policy::rules::ALL;
+use netreach_policy::{check, Severity};
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
-/// (expects a diagnostic, yaml) for each fenced yaml block of the docs.
-fn examples(docs: &str) -> Vec<(bool, String)> {
-    let mut out = Vec::new();
-    let mut cur: Option<(bool, String)> = None;
-    for line in docs.lines() {
-        let line = line.strip_prefix(' ').unwrap_or(line);
-        let t = line.trim_start();
-        match &mut cur {
-            None if t.starts_with("```yaml") => cur = Some((t.contains("expect_diagnostic"), String::new())),
-            Some(_) if t.starts_with("```") => out.extend(cur.take()),
-            Some((_, body)) => {
-                body.push_str(line);
-                body.push('\n');
-            }
-            None => {}
-        }
-    }
-    out
-}
-
-/// The sources and options of an example: a `kind: ClusterProfile` document in it is the
-/// profile (as `--profile` would give it), the rest is the input.
-fn example_input(yaml: &str) -> (Vec<Source>, Options) {
-    let mut options = Options::default();
-    let mut docs = Vec::new();
-    for doc in yaml.split("\n---\n") {
-        if doc.lines().any(|l| l.trim() == "kind: ClusterProfile") {
-            options.profile = Profile::from_text(doc).unwrap_or_else(|e| panic!("example profile: {e}"));
-        } else {
-            docs.push(doc);
-        }
-    }
-    (vec![Source::new("example.yaml", docs.join("\n---\n"))], options)
-}
-
 #[test]
 fn doc_examples_behave() {
     for r in ALL {
-        let ex = examples(r.meta.docs);
-        assert!(ex.iter().any(|e| e.0), "{}: no failing example", r.meta.id);
-        assert!(ex.iter().any(|e| !e.0), "{}: no passing example", r.meta.id);
-        for (expect, yaml) in ex {
-            let (sources, options) = example_input(&yaml);
+        let ex = r.meta.examples();
+        assert!(ex.iter().any(|e| e.fails), "{}: no failing example", r.meta.id);
+        assert!(ex.iter().any(|e| !e.fails), "{}: no passing example", r.meta.id);
+        for e in ex {
+            let (expect, yaml) = (e.fails, &e.yaml);
+            let (sources, options) = e.input().unwrap_or_else(|err| panic!("{}: {err}", r.meta.id));
             let report = check(&sources, &options);
             let hits: Vec<_> = report.diagnostics.iter().filter(|d| d.rule == r.meta.id).collect();
             if expect {
@@ -130,25 +96,6 @@ fn every_rule_has_fail_and_pass_corpus_cases() {
     }
 }
 
-fn page(r: &RuleEntry) -> String {
-    let m = &r.meta;
-    let mut s = format!("# {} {}: {}\n\nSeverity: {}", m.id, m.name, m.title, m.severity.as_str());
-    if !m.tags.is_empty() {
-        s.push_str(&format!(" · tags: {}", m.tags.join(", ")));
-    }
-    s.push_str("\n\n");
-    let markdown = m.markdown();
-    let body = markdown.lines().skip_while(|l| !l.starts_with("## ")).collect::<Vec<_>>().join("\n");
-    s.push_str(body.trim_end());
-    if let Some((_, yaml)) = examples(m.docs).into_iter().find(|e| e.0) {
-        s.push_str("\n\n## Diagnostic for the example\n```text\n");
-        let (sources, options) = example_input(&yaml);
-        s.push_str(&check_text(&sources, &options));
-        s.push_str("```\n");
-    }
-    s
-}
-
 #[test]
 fn docs_pages_are_current() {
     let dir = root().join("docs/rules");
@@ -158,7 +105,7 @@ fn docs_pages_are_current() {
     for r in ALL {
         let m = &r.meta;
         index.push_str(&format!("| {} | [{}]({}.md) | {} | {} |\n", m.id, m.name, m.name, m.severity.as_str(), m.title));
-        pages.push((format!("{}.md", m.name), page(r)));
+        pages.push((format!("{}.md", m.name), m.page()));
     }
     pages.push(("README.md".into(), index));
     if update {

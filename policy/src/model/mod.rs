@@ -332,6 +332,26 @@ pub enum ProblemKind {
     Duplicate,
 }
 
+/// The annotation that lists rules (ids or names, separated by commas or spaces) whose findings
+/// on the annotated object are not reported; the report counts them in `summary.suppressed`.
+pub const SKIP_ANNOTATION: &str = "netreach.dev/skip";
+
+/// `s` as a JSON string, which is also a YAML double-quoted scalar (valid in block and flow).
+fn json_str(s: &str) -> String {
+    Value::String(s.to_string()).to_string()
+}
+
+/// Rules one object opts out of through [`SKIP_ANNOTATION`].
+#[derive(Debug, Clone)]
+pub struct Suppression {
+    /// The annotated object.
+    pub id: ObjectId,
+    /// Where it was written.
+    pub obj: ObjRef,
+    /// The rule ids or names as written.
+    pub rules: Vec<String>,
+}
+
 /// Everything read from the input.
 #[derive(Debug, Default)]
 pub struct Workspace {
@@ -369,6 +389,10 @@ pub struct Workspace {
     pub sidecars: Vec<Sidecar>,
     /// Istio DestinationRules.
     pub destination_rules: Vec<DestinationRule>,
+    /// Per-object rule suppressions.
+    pub suppressions: Vec<Suppression>,
+    /// Every object with a kind, namespace and name, valid or not, and where it is written.
+    pub declared: Vec<(ObjectId, ObjRef)>,
     /// Input problems.
     pub problems: Vec<Problem>,
     /// Objects of kinds that are not analysed, per kind.
@@ -465,17 +489,58 @@ impl Workspace {
     /// Whether the input declares an object of this kind, namespace and name (API versions
     /// aside), so a fix that would add it must not.
     pub fn declares(&self, id: &ObjectId) -> bool {
-        let same = |o: &ObjectId| o.kind == id.kind && o.namespace == id.namespace && o.name == id.name;
-        self.policies.iter().any(|p| same(&p.id))
-            || self.service_entries.iter().any(|e| same(&e.id))
-            || self.sidecars.iter().any(|e| same(&e.id))
-            || self.destination_rules.iter().any(|e| same(&e.id))
-            || self.services.iter().any(|e| same(&e.id))
-            || self.ingresses.iter().any(|e| same(&e.id))
-            || self.issuers.iter().any(|e| same(&e.id))
-            || self.certificates.iter().any(|e| same(&e.id))
-            || self.workloads.iter().any(|e| same(&e.id))
-            || self.config_maps.iter().any(|e| same(&e.id))
+        self.written(id).is_some()
+    }
+
+    /// Where the object of this kind, namespace and name (API versions aside) is written.
+    pub fn written(&self, id: &ObjectId) -> Option<&ObjRef> {
+        self.declared.iter().find(|(o, _)| o.kind == id.kind && o.namespace == id.namespace && o.name == id.name).map(|(_, r)| r)
+    }
+
+    /// An edit that adds `rule` to the [`SKIP_ANNOTATION`] of `object`, creating the annotation
+    /// (and `metadata.annotations`) when absent, in the style the document is written in (block
+    /// YAML, flow YAML or JSON). `None` when the object is not in the input.
+    pub fn suppress_edit(&self, object: &ObjectId, rule: &str) -> Option<Edit> {
+        let obj = self.written(object)?;
+        let d = self.documents.get(obj.doc)?;
+        let skip_field = join_key("metadata.annotations", SKIP_ANNOTATION);
+        if d.has(&obj.path(&skip_field)) {
+            let mut rules: Vec<String> = self.suppressions.iter().filter(|s| s.obj == *obj).flat_map(|s| s.rules.clone()).collect();
+            rules.push(rule.to_string());
+            return self.replace_edit(obj, &skip_field, json_str(&rules.join(", ")));
+        }
+        let text = d.source_text();
+        let has_annotations = d.has(&obj.path("metadata.annotations"));
+        let parent = if has_annotations { "metadata.annotations" } else { "metadata" };
+        let entry = |json: bool| {
+            let q = |k: &str| if json { json_str(k) } else { k.to_string() };
+            let item = format!("{}: {}", q(SKIP_ANNOTATION), json_str(rule));
+            if has_annotations { item } else { format!("{}: {{{item}}}", q("annotations")) }
+        };
+        let Some(first) = d.first_key(&obj.path(parent)) else {
+            // `annotations: {}` or `annotations:` (null): write the whole value.
+            return has_annotations.then(|| self.replace_edit(obj, parent, format!("{{{}}}", entry(false)))).flatten();
+        };
+        let json = text.get(first.start..).is_some_and(|t| t.starts_with('"'));
+        let line_start = text.get(..first.start).and_then(|t| t.rfind('\n')).map_or(0, |i| i + 1);
+        let before = text.get(line_start..first.start).unwrap_or("");
+        // On its own line: a new line with the same indentation; inside `{...}`: a new item.
+        let sep = match (before.trim().is_empty(), json) {
+            (true, true) => format!(",\n{before}"),
+            (true, false) => format!("\n{before}"),
+            (false, _) => ", ".to_string(),
+        };
+        Some(Edit::Replace { file: d.file, span: Span::new(first.start, first.start), text: format!("{}{sep}", entry(json)) })
+    }
+
+    /// Whether `object` opts out of rule `id` (named by id or name) through [`SKIP_ANNOTATION`].
+    pub fn suppresses(&self, object: &ObjectId, id: &str, name: &str) -> bool {
+        self.suppressions.iter().any(|s| {
+            s.id.kind == object.kind
+                && s.id.namespace == object.namespace
+                && s.id.name == object.name
+                && s.rules.iter().any(|r| r.eq_ignore_ascii_case(id) || r == name)
+        })
     }
 
     /// An edit that adds the fix's patch as a new document to the file holding `obj`.
@@ -586,6 +651,11 @@ impl Workspace {
             return;
         }
         let id = ObjectId { api_version, kind: kind.clone(), name: name.clone(), namespace: namespace.clone() };
+        self.declared.push((id.clone(), obj.clone()));
+        if let Some(v) = meta.annotations.as_ref().and_then(|a| a.get(SKIP_ANNOTATION)) {
+            let rules = v.split(|c: char| c == ',' || c.is_whitespace()).filter(|r| !r.is_empty()).map(str::to_string).collect();
+            self.suppressions.push(Suppression { id: id.clone(), obj: obj.clone(), rules });
+        }
         let ns = namespace.clone().unwrap_or_default();
         let loaded = match kind.as_str() {
             "Namespace" => {

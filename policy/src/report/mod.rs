@@ -227,6 +227,10 @@ pub struct Summary {
     pub objects: usize,
     /// Objects of kinds netreach does not analyse, per kind.
     pub skipped: BTreeMap<String, usize>,
+    /// Findings not reported because their object's `netreach.dev/skip` annotation names the
+    /// rule, per rule id.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub suppressed: BTreeMap<String, usize>,
 }
 
 /// The report: same input, same bytes.

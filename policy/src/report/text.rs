@@ -60,6 +60,10 @@ pub fn render_text(report: &Report, files: &Files<'_>) -> String {
         let skipped: Vec<String> = report.summary.skipped.iter().map(|(k, n)| format!("{k} ×{n}")).collect();
         let _ = write!(out, "; skipped: {}", skipped.join(", "));
     }
+    if !report.summary.suppressed.is_empty() {
+        let suppressed: Vec<String> = report.summary.suppressed.iter().map(|(k, n)| format!("{k} ×{n}")).collect();
+        let _ = write!(out, "; suppressed by annotation: {}", suppressed.join(", "));
+    }
     out.push('\n');
     out
 }

@@ -4,12 +4,15 @@
 //! To add a rule: copy a rule file, give it a new id and name, add one line to [`ALL`], and add
 //! `fail-*` and `pass-*` folders under `tests/corpus/<family>/<rule-name>/`.
 
+mod docs;
 mod edge;
 mod environment;
 mod input;
 mod istio;
 mod netpol;
 mod reachability;
+
+pub use docs::Example;
 
 use crate::model::{Coverage, ObjRef, ObjectId, Workspace};
 use crate::profile::Profile;
@@ -254,6 +257,7 @@ pub static ALL: &[RuleEntry] = &[
     entry::<input::InvalidObject>(),
     entry::<input::DuplicateObject>(),
     entry::<input::NotAnObject>(),
+    entry::<input::SuppressionUnknownRule>(),
     entry::<netpol::InvalidNetworkPolicy>(),
     entry::<netpol::RulesOutsidePolicyTypes>(),
     entry::<netpol::PolicySelectsNothing>(),

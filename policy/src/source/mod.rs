@@ -79,6 +79,11 @@ impl LineIndex {
         Self { starts }
     }
 
+    /// Number of lines (a text ending in a newline has an empty last line).
+    pub fn count(&self) -> usize {
+        self.starts.len()
+    }
+
     /// Byte offset of the start of 0-based `line` (clamped to the text).
     pub fn line_start(&self, line: usize) -> usize {
         self.starts.get(line).or(self.starts.last()).copied().unwrap_or(0)
@@ -168,6 +173,16 @@ impl Document {
     /// Key and value spans of `path`, if the document writes it.
     pub fn field(&self, path: &str) -> Option<FieldSpan> {
         self.spans().get(path).copied()
+    }
+
+    /// The whole text of the document's source.
+    pub fn source_text(&self) -> &str {
+        &self.positions.text
+    }
+
+    /// Span of the key written first (in text order) of the mapping at `path`.
+    pub fn first_key(&self, path: &str) -> Option<Span> {
+        self.spans().iter().filter(|(p, _)| parent_path(p) == Some(path)).filter_map(|(_, f)| f.key).min()
     }
 
     /// Span of `path`, or of its nearest ancestor that has one.
