@@ -218,3 +218,37 @@ fn suppress_edits_silence_their_finding() {
     println!("{applied} suppression edits applied");
     assert!(applied >= 100, "expected the corpus to exercise suppression, applied {applied}");
 }
+
+/// Editors keep parsed sources between checks: a workspace loaded from them, in any order and
+/// after positions were already looked up, reports exactly what a fresh load does.
+#[test]
+fn parsed_sources_load_like_fresh_text() {
+    use netreach_policy::source::Parsed;
+    let sources: Vec<Source> = all_cases()
+        .iter()
+        .map(|c| Source::new(c.strip_prefix(corpus()).unwrap().display().to_string(), fs::read_to_string(c.join("input.yaml")).unwrap()))
+        .collect();
+    assert!(sources.len() > 50, "corpus not found");
+    let options = Options::default();
+    let parsed: Vec<Parsed> = sources.iter().map(|s| Parsed::new(&s.text, &options.load.limits)).collect();
+    let fresh = |sources: &[Source]| {
+        let ws = Workspace::load(sources, &options.load);
+        serde_json::to_string(&netreach_policy::check_selected(sources, &ws, &options)).unwrap()
+    };
+    let cached = |order: &[usize]| {
+        let srcs: Vec<Source> = order.iter().map(|&i| sources[i].clone()).collect();
+        let named: Vec<(&str, &Parsed)> = order.iter().map(|&i| (sources[i].name.as_str(), &parsed[i])).collect();
+        let ws = Workspace::load_parsed(&named, &options.load);
+        (serde_json::to_string(&netreach_policy::check_selected(&srcs, &ws, &options)).unwrap(), fresh(&srcs))
+    };
+    let forward: Vec<usize> = (0..sources.len()).collect();
+    let (a, b) = cached(&forward);
+    assert_eq!(a, b);
+    assert!(a.contains("\"NR0"), "the corpus has input errors, which must survive the cache");
+    // Second use: positions are now cached in the documents, and every file has a new index.
+    let backward: Vec<usize> = forward.iter().rev().step_by(2).copied().collect();
+    let (a, b) = cached(&backward);
+    assert_eq!(a, b);
+    assert!(parsed.iter().zip(&sources).all(|(p, s)| p.is(&s.text, &options.load.limits)));
+    assert!(!parsed[0].is("kind: Pod", &options.load.limits));
+}

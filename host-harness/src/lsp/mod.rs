@@ -14,7 +14,7 @@
 mod convert;
 mod files;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -26,6 +26,7 @@ use lsp_types::{
     CodeActionKind, CodeActionOptions, CodeActionProviderCapability, HoverProviderCapability, InitializeParams, ServerCapabilities,
     ServerInfo, TextDocumentSyncCapability, TextDocumentSyncKind,
 };
+use netreach_policy::source::Parsed;
 use netreach_policy::{Options, Report, Severity, Source, Workspace};
 use serde::Deserialize;
 
@@ -80,8 +81,11 @@ pub struct Server {
     options: Options,
     exclude: Project,
     docs_base: String,
-    /// URIs that have diagnostics in the editor.
-    published: BTreeSet<String>,
+    /// What the editor shows, by URI: the buffer version and diagnostics last published.
+    published: BTreeMap<String, (Option<i32>, Vec<lsp_types::Diagnostic>)>,
+    /// Every manifest read into documents, by URI, kept while its text stays the same: a change
+    /// to one file then parses that file only.
+    parsed: HashMap<String, Parsed>,
     last: Option<Analysis>,
     /// When the next check is due (a change is waiting for its quiet period).
     due: Option<Instant>,
@@ -180,7 +184,8 @@ impl Server {
             options: Options::default(),
             exclude: Project::default(),
             docs_base: String::new(),
-            published: BTreeSet::new(),
+            published: BTreeMap::new(),
+            parsed: HashMap::new(),
             last: None,
             due: None,
             outbox: Vec::new(),
@@ -206,6 +211,12 @@ impl Server {
 
     fn notify<N: lsp_types::notification::Notification>(&mut self, params: N::Params) {
         self.outbox.push(Notification::new(N::METHOD.to_string(), params).into());
+    }
+
+    fn publish(&mut self, uri: &str, version: Option<i32>, diagnostics: Vec<lsp_types::Diagnostic>) {
+        if let Ok(uri) = uri.parse::<lsp_types::Uri>() {
+            self.notify::<lsp_types::notification::PublishDiagnostics>(lsp_types::PublishDiagnosticsParams { uri, diagnostics, version });
+        }
     }
 
     fn show_error(&mut self, message: &str) {
@@ -294,28 +305,44 @@ impl Server {
         (sources, uris)
     }
 
-    /// Check the manifest set now and publish every file's diagnostics.
+    /// Check the manifest set now and publish the diagnostics of every file whose diagnostics
+    /// (or buffer version) changed.
     pub fn check_now(&mut self) {
         self.due = None;
         let (sources, uris) = self.sources();
-        let ws = Workspace::load(&sources, &self.options.load);
+        let limits = self.options.load.limits;
+        let current: std::collections::HashSet<&String> = uris.iter().collect();
+        self.parsed.retain(|u, _| current.contains(u));
+        for (src, uri) in sources.iter().zip(&uris) {
+            if !self.parsed.get(uri).is_some_and(|p| p.is(&src.text, &limits)) {
+                self.parsed.insert(uri.clone(), Parsed::new(&src.text, &limits));
+            }
+        }
+        let named: Vec<(&str, &Parsed)> =
+            sources.iter().zip(&uris).filter_map(|(s, u)| self.parsed.get(u).map(|p| (s.name.as_str(), p))).collect();
+        let ws = Workspace::load_parsed(&named, &self.options.load);
         let report = netreach_policy::check_selected(&sources, &ws, &self.options);
         let analysis = Analysis { sources, uris, ws, report };
         let conv = Converter::new(&analysis.sources, &analysis.uris, &self.docs_base);
-        let mut by_uri: BTreeMap<String, Vec<lsp_types::Diagnostic>> = BTreeMap::new();
+        let mut now: BTreeMap<String, (Option<i32>, Vec<lsp_types::Diagnostic>)> = BTreeMap::new();
         for d in &analysis.report.diagnostics {
             if let Some(uri) = conv.uri(&d.location.file) {
-                by_uri.entry(uri.to_string()).or_default().push(conv.diagnostic(d));
+                now.entry(uri.to_string()).or_default().1.push(conv.diagnostic(d));
             }
         }
-        let now: BTreeSet<String> = by_uri.keys().cloned().collect();
-        for gone in self.published.difference(&now).cloned().collect::<Vec<_>>() {
-            by_uri.insert(gone, Vec::new());
+        // An open file is published at every new version, so the editor knows its diagnostics
+        // are current; other files only when their diagnostics change.
+        for (uri, (version, _)) in &self.open {
+            now.entry(uri.clone()).or_default().0 = Some(*version);
         }
-        for (uri, diagnostics) in by_uri {
-            let Ok(parsed) = uri.parse::<lsp_types::Uri>() else { continue };
-            let version = self.open.get(&uri).map(|(v, _)| *v);
-            self.notify::<lsp_types::notification::PublishDiagnostics>(lsp_types::PublishDiagnosticsParams { uri: parsed, diagnostics, version });
+        let cleared: Vec<String> = self.published.keys().filter(|u| !now.contains_key(*u)).cloned().collect();
+        for uri in cleared {
+            self.publish(&uri, None, Vec::new());
+        }
+        for (uri, entry) in &now {
+            if self.published.get(uri) != Some(entry) {
+                self.publish(uri, entry.0, entry.1.clone());
+            }
         }
         self.published = now;
         self.last = Some(analysis);

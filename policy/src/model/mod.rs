@@ -36,7 +36,7 @@ pub use requirement::{parse_requirements, Need, NeedTarget, Requirements, REQUIR
 pub use selector::{contains_labels, labels_text, Labels, Requirement, Selector};
 
 use crate::report::{Edit, Loc};
-use crate::source::{join_index, join_key, parse_source, Document, Limits, Source, Span};
+use crate::source::{join_index, join_key, parse_source, Document, Limits, Parsed, Source, Span, SyntaxError};
 
 /// The label the API server sets on every namespace (KEP-2161).
 pub const NAMESPACE_NAME_LABEL: &str = "kubernetes.io/metadata.name";
@@ -408,33 +408,65 @@ pub struct Workspace {
 impl Workspace {
     /// Read every source.
     pub fn load(sources: &[Source], options: &LoadOptions) -> Self {
-        let mut ws = Workspace { review: options.review, coverage: options.coverage.clone(), ..Workspace::default() };
+        let mut ws = Workspace::start(options);
         let mut seen: Seen = HashMap::new();
         for (file, src) in sources.iter().enumerate() {
-            ws.files.push(src.name.clone());
             let (docs, errors) = parse_source(file, &src.text, &options.limits);
-            ws.document_count += docs.len() + errors.len();
-            for e in errors {
-                ws.problems.push(Problem {
-                    kind: ProblemKind::Syntax,
-                    loc: Loc { file, doc: e.index, span: e.span, path: String::new() },
-                    message: e.message,
-                    object: None,
-                    related: Vec::new(),
-                });
-            }
+            ws.add_source(file, &src.name, &errors);
             for mut doc in docs {
-                let idx = ws.documents.len();
                 // The typed model keeps what is needed; the raw tree would only cost memory.
                 let value = std::mem::take(&mut doc.value);
-                ws.documents.push(doc);
-                let obj = ObjRef { doc: idx, base: String::new() };
-                ws.load_value(&value, obj, options, &mut seen, None);
+                ws.add_document(doc, &value, options, &mut seen);
             }
         }
-        ws.report_duplicates(seen);
-        ws.imply_namespaces();
-        ws
+        ws.finish(seen)
+    }
+
+    /// Read sources parsed before (see [`Parsed`]): `(name, parsed)` in input order. The result
+    /// is the one [`Workspace::load`] gives for the same texts.
+    pub fn load_parsed(sources: &[(&str, &Parsed)], options: &LoadOptions) -> Self {
+        let mut ws = Workspace::start(options);
+        let mut seen: Seen = HashMap::new();
+        for (file, (name, parsed)) in sources.iter().enumerate() {
+            ws.add_source(file, name, &parsed.errors);
+            for doc in &parsed.documents {
+                let mut d = doc.without_value();
+                d.file = file;
+                ws.add_document(d, &doc.value, options, &mut seen);
+            }
+        }
+        ws.finish(seen)
+    }
+
+    fn start(options: &LoadOptions) -> Self {
+        Workspace { review: options.review, coverage: options.coverage.clone(), ..Workspace::default() }
+    }
+
+    fn add_source(&mut self, file: usize, name: &str, errors: &[SyntaxError]) {
+        self.files.push(name.to_string());
+        self.document_count += errors.len();
+        for e in errors {
+            self.problems.push(Problem {
+                kind: ProblemKind::Syntax,
+                loc: Loc { file, doc: e.index, span: e.span, path: String::new() },
+                message: e.message.clone(),
+                object: None,
+                related: Vec::new(),
+            });
+        }
+    }
+
+    fn add_document(&mut self, doc: Document, value: &Value, options: &LoadOptions, seen: &mut Seen) {
+        self.document_count += 1;
+        let obj = ObjRef { doc: self.documents.len(), base: String::new() };
+        self.documents.push(doc);
+        self.load_value(value, obj, options, seen, None);
+    }
+
+    fn finish(mut self, seen: Seen) -> Self {
+        self.report_duplicates(seen);
+        self.imply_namespaces();
+        self
     }
 
     /// The workload shown as `namespace/name[Kind]` or `namespace/name` (first match).

@@ -149,8 +149,9 @@ struct Positions {
     /// Which document of the chunk (a chunk holds several only after `...` markers).
     node: usize,
     limits: Limits,
-    /// Span of every field, keyed by its path (`spec.egress[0].to[1]`).
-    spans: OnceLock<HashMap<String, FieldSpan>>,
+    /// Span of every field, keyed by its path (`spec.egress[0].to[1]`); shared by copies of the
+    /// document, so a host that keeps a [`Parsed`] source maps each document once.
+    spans: Arc<OnceLock<HashMap<String, FieldSpan>>>,
 }
 
 impl fmt::Debug for Positions {
@@ -160,6 +161,12 @@ impl fmt::Debug for Positions {
 }
 
 impl Document {
+    /// A copy without the JSON value (the loader reads the value in place), sharing the text and
+    /// the field spans.
+    pub(crate) fn without_value(&self) -> Document {
+        Document { file: self.file, index: self.index, value: serde_json::Value::Null, span: self.span, positions: self.positions.clone() }
+    }
+
     fn spans(&self) -> &HashMap<String, FieldSpan> {
         let p = &self.positions;
         p.spans.get_or_init(|| yaml::field_spans(&p.text, p.chunk, p.node, &p.limits))
@@ -206,6 +213,35 @@ impl Document {
             Some(FieldSpan { key: Some(k), .. }) => *k,
             _ => self.span_of(path),
         }
+    }
+}
+
+/// One source read into documents, for hosts that check the same text again and again (an
+/// editor re-checks every file after each keystroke in one of them): unchanged sources are not
+/// parsed again, and field positions found once stay known.
+#[derive(Debug, Clone)]
+pub struct Parsed {
+    /// The text that was read.
+    pub text: Arc<str>,
+    /// The limits it was read with.
+    pub limits: Limits,
+    /// Documents that parsed (their `file` is set when a workspace is loaded from them).
+    pub documents: Vec<Document>,
+    /// Documents that did not.
+    pub errors: Vec<SyntaxError>,
+}
+
+impl Parsed {
+    /// Read `text`.
+    pub fn new(text: &str, limits: &Limits) -> Parsed {
+        let (documents, errors) = parse_source(0, text, limits);
+        let text = documents.first().map_or_else(|| Arc::from(text), |d| Arc::clone(&d.positions.text));
+        Parsed { text, limits: *limits, documents, errors }
+    }
+
+    /// Whether this is `text` read with `limits`.
+    pub fn is(&self, text: &str, limits: &Limits) -> bool {
+        *self.text == *text && self.limits == *limits
     }
 }
 

@@ -2,7 +2,7 @@
 //! `MarkedYaml` → `serde_json::Value`; field spans through saphyr when first asked for.
 
 use std::collections::HashMap;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use saphyr::{MarkedYaml, Marker, Scalar, YamlData, YamlLoader};
 use saphyr_parser::Parser;
@@ -36,7 +36,7 @@ pub fn parse_source(file: usize, text: &str, limits: &Limits) -> (Vec<Document>,
             error(format!("nesting deeper than {} levels", limits.max_depth), chunk.start + at);
             continue;
         }
-        let positions = |node: usize| Positions { text: Arc::clone(&shared), chunk, node, limits: *limits, spans: OnceLock::new() };
+        let positions = |node: usize| Positions { text: Arc::clone(&shared), chunk, node, limits: *limits, spans: Arc::default() };
         if let Some((value, span)) = json_document(body) {
             let span = Span::new(chunk.start + span.start, chunk.start + span.end);
             docs.push(Document { file, index, value, span, positions: positions(0) });
