@@ -8,6 +8,7 @@
 //! documents never need one, and mapping every field costs more than reading the document.
 //! A document that is plain JSON (what admission hosts send) is read by the JSON parser.
 
+mod tree;
 mod yaml;
 
 use std::collections::HashMap;
@@ -55,13 +56,15 @@ pub struct Limits {
     pub max_document_bytes: usize,
     /// Deepest nesting of mappings and sequences.
     pub max_depth: usize,
-    /// Most nodes that alias expansion may produce in one document.
+    /// Most nodes that alias expansion may produce in one document (keys and tagged nodes count).
     pub max_alias_nodes: usize,
+    /// Most nodes in one document once its aliases are expanded.
+    pub max_nodes: usize,
 }
 
 impl Default for Limits {
     fn default() -> Self {
-        Self { max_document_bytes: 8 * 1024 * 1024, max_depth: 100, max_alias_nodes: 10_000 }
+        Self { max_document_bytes: 8 * 1024 * 1024, max_depth: 100, max_alias_nodes: 10_000, max_nodes: 1_000_000 }
     }
 }
 

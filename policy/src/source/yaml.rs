@@ -4,10 +4,11 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use saphyr::{MarkedYaml, Marker, Scalar, YamlData, YamlLoader};
-use saphyr_parser::Parser;
+use saphyr::Scalar;
+use saphyr_parser::Marker;
 use serde_json::{Map, Number, Value};
 
+use super::tree::{Kind, NodeId, Tree};
 use super::{join_index, join_key, Document, FieldSpan, LineIndex, Limits, Positions, Span, SyntaxError};
 
 /// Parse every document of one source. Documents that cannot be read become errors; the
@@ -32,10 +33,6 @@ pub fn parse_source(file: usize, text: &str, limits: &Limits) -> (Vec<Document>,
             error(message, whole.start);
             continue;
         }
-        if let Some(at) = too_deep(body, limits.max_depth) {
-            error(format!("nesting deeper than {} levels", limits.max_depth), chunk.start + at);
-            continue;
-        }
         let positions = |node: usize| Positions { text: Arc::clone(&shared), chunk, node, limits: *limits, spans: Arc::default() };
         if let Some((value, span)) = json_document(body) {
             let span = Span::new(chunk.start + span.start, chunk.start + span.end);
@@ -43,13 +40,16 @@ pub fn parse_source(file: usize, text: &str, limits: &Limits) -> (Vec<Document>,
             index += 1;
             continue;
         }
-        let cx = ChunkCx::new(body, chunk.start, limits);
-        match load_chunk(body, limits) {
-            Err((message, at)) => error(message, cx.offset(&at)),
-            Ok(nodes) => {
-                for (n, node) in nodes.iter().enumerate() {
-                    match cx.value(node, 0) {
-                        Ok(value) => docs.push(Document { file, index, value, span: cx.span(node), positions: positions(n) }),
+        match Tree::load(body, limits) {
+            Err(e) => {
+                let cx = ChunkCx::new(body, chunk.start, limits, None);
+                error(describe(body, &e.message, &e.at, limits), cx.offset(&e.at));
+            }
+            Ok(tree) => {
+                let cx = ChunkCx::new(body, chunk.start, limits, Some(&tree));
+                for (n, &root) in tree.roots.iter().enumerate() {
+                    match cx.value(root, 0) {
+                        Ok(value) => docs.push(Document { file, index, value, span: cx.span(root), positions: positions(n) }),
                         Err((message, span)) => errors.push(SyntaxError { file, index, message, span }),
                     }
                     index += 1;
@@ -67,9 +67,68 @@ fn json_document(body: &str) -> Option<(Value, Span)> {
     if !trimmed.starts_with(['{', '[']) {
         return None;
     }
-    let value = serde_json::from_str::<Value>(body).ok()?;
+    let StrictValue(value) = serde_json::from_str(body).ok()?;
     let start = body.len() - trimmed.len();
     Some((value, Span::new(start, body.trim_end().len())))
+}
+
+/// A JSON value whose objects may not repeat a key: `serde_json::Value` keeps the last one
+/// silently, where the YAML path (and the API server's strict decoding) refuses the document.
+struct StrictValue(Value);
+
+impl<'de> serde::Deserialize<'de> for StrictValue {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(StrictVisitor).map(StrictValue)
+    }
+}
+
+struct StrictVisitor;
+
+impl<'de> serde::de::Visitor<'de> for StrictVisitor {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::Number(v.into()))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::Number(v.into()))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+        Ok(Number::from_f64(v).map_or(Value::Null, Value::Number))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_string()))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut out = Vec::new();
+        while let Some(StrictValue(v)) = seq.next_element()? {
+            out.push(v);
+        }
+        Ok(Value::Array(out))
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut out = Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            let StrictValue(v) = map.next_value()?;
+            if out.contains_key(&key) {
+                return Err(serde::de::Error::custom(format!("duplicated key `{key}`")));
+            }
+            out.insert(key, v);
+        }
+        Ok(Value::Object(out))
+    }
 }
 
 /// The span of every field of document `node` of `chunk`, keyed by path; empty if the chunk
@@ -77,8 +136,9 @@ fn json_document(body: &str) -> Option<(Value, Span)> {
 pub(super) fn field_spans(text: &str, chunk: Span, node: usize, limits: &Limits) -> HashMap<String, FieldSpan> {
     let mut spans = HashMap::new();
     let Some(body) = text.get(chunk.start..chunk.end) else { return spans };
-    let cx = ChunkCx::new(body, chunk.start, limits);
-    if let Some(root) = load_chunk(body, limits).ok().as_ref().and_then(|nodes| nodes.get(node)) {
+    let Ok(tree) = Tree::load(body, limits) else { return spans };
+    let cx = ChunkCx::new(body, chunk.start, limits, Some(&tree));
+    if let Some(&root) = tree.roots.get(node) {
         cx.collect_spans(root, "", None, &mut spans, 0);
     }
     spans
@@ -127,83 +187,25 @@ fn leading_blank(body: &str) -> usize {
     n.min(body.len())
 }
 
-/// A conservative pre-check so that neither the parser's tree nor its drop can run deep:
-/// counts open flow brackets (outside quotes and comments) and block indentation.
-fn too_deep(body: &str, max: usize) -> Option<usize> {
-    let mut depth = 0usize;
-    let mut quote: Option<char> = None;
-    let mut line_start = true;
-    let mut indent = 0usize;
-    let mut in_comment = false;
-    for (i, c) in body.char_indices() {
-        if c == '\n' {
-            line_start = true;
-            indent = 0;
-            in_comment = false;
-            continue;
-        }
-        if line_start {
-            if c == ' ' || c == '-' {
-                indent += 1;
-                if indent / 2 > max * 2 {
-                    return Some(i);
-                }
-                continue;
-            }
-            line_start = false;
-        }
-        if in_comment {
-            continue;
-        }
-        match (quote, c) {
-            (Some(q), c) if c == q => quote = None,
-            (Some(_), _) => {}
-            (None, '"') | (None, '\'') => quote = Some(c),
-            (None, '#') => in_comment = true,
-            (None, '[') | (None, '{') => {
-                depth += 1;
-                if depth > max {
-                    return Some(i);
-                }
-            }
-            (None, ']') | (None, '}') => depth = depth.saturating_sub(1),
-            _ => {}
-        }
-    }
-    None
-}
-
-type LoadResult<'a> = Result<Vec<MarkedYaml<'a>>, (String, Marker)>;
-
-fn load_chunk<'a>(body: &'a str, limits: &Limits) -> LoadResult<'a> {
-    let mut parser = Parser::new_from_str(body);
-    let mut loader: YamlLoader<'a, MarkedYaml<'a>> = YamlLoader::default();
-    loader.alias_limit(limits.max_alias_nodes);
-    let scan = |e: &saphyr::ScanError| (e.info().to_string(), *e.marker());
-    if let Err(e) = parser.load(&mut loader, true) {
-        return Err(scan(&e));
-    }
-    if let Some(e) = loader.error() {
-        return Err(scan(e));
-    }
-    Ok(loader.into_documents())
-}
-
-/// One chunk's text and where it starts in its source.
-struct ChunkCx<'t> {
+/// One chunk's text, where it starts in its source, and its nodes.
+struct ChunkCx<'t, 'a> {
     body: &'t str,
     base: usize,
     /// Line starts, for text that is not ASCII (there a marker's char index is not a byte offset).
     lines: Option<LineIndex>,
     limits: &'t Limits,
+    tree: Option<&'t Tree<'a>>,
 }
 
 type ConvertError = (String, Span);
 
-impl<'t> ChunkCx<'t> {
-    fn new(body: &'t str, base: usize, limits: &'t Limits) -> Self {
+/// The fields of a mapping once merge keys are applied: name, key node, value node.
+type Fields = Vec<(String, NodeId, NodeId)>;
+
+impl<'t, 'a> ChunkCx<'t, 'a> {
+    fn new(body: &'t str, base: usize, limits: &'t Limits, tree: Option<&'t Tree<'a>>) -> Self {
         let lines = (!body.is_ascii()).then(|| LineIndex::new(body));
-        Self { body, base, lines, limits }
+        Self { body, base, lines, limits, tree }
     }
 
     /// Byte offset in the source of a chunk-relative marker.
@@ -218,9 +220,10 @@ impl<'t> ChunkCx<'t> {
         }
     }
 
-    fn span(&self, node: &MarkedYaml<'_>) -> Span {
-        let start = self.local(&node.span.start);
-        let mut end = self.local(&node.span.end).max(start);
+    fn span(&self, id: NodeId) -> Span {
+        let Some(node) = self.tree.and_then(|t| t.node(id)) else { return Span::new(self.base, self.base) };
+        let start = self.local(&node.start);
+        let mut end = self.local(&node.end).max(start);
         let rest = self.body.get(start..).unwrap_or("");
         // Flow collections end just before their closing bracket: include it.
         let closer = match rest.chars().next() {
@@ -240,54 +243,112 @@ impl<'t> ChunkCx<'t> {
         Span::new(self.base + start, self.base + end)
     }
 
-    fn value(&self, node: &MarkedYaml<'_>, depth: usize) -> Result<Value, ConvertError> {
+    fn kind(&self, id: NodeId) -> Option<&'t Kind<'a>> {
+        self.tree.and_then(|t| t.resolve(id)).map(|n| &n.kind)
+    }
+
+    fn value(&self, id: NodeId, depth: usize) -> Result<Value, ConvertError> {
         if depth > self.limits.max_depth {
-            return Err((format!("nesting deeper than {} levels", self.limits.max_depth), self.span(node)));
+            return Err((format!("nesting deeper than {} levels", self.limits.max_depth), self.span(id)));
         }
-        Ok(match &node.data {
-            YamlData::Value(s) => scalar(s),
-            YamlData::Representation(raw, _, _) => Value::String(raw.to_string()),
-            YamlData::Tagged(_, inner) => self.value(inner, depth + 1)?,
-            YamlData::Sequence(items) => {
-                Value::Array(items.iter().map(|item| self.value(item, depth + 1)).collect::<Result<_, _>>()?)
+        Ok(match self.kind(id) {
+            Some(Kind::Scalar(s)) => scalar(s),
+            Some(Kind::MergeKey) => Value::String("<<".to_string()),
+            Some(Kind::Sequence(items)) => {
+                Value::Array(items.iter().map(|&item| self.value(item, depth + 1)).collect::<Result<_, _>>()?)
             }
-            YamlData::Mapping(map) => {
+            Some(Kind::Mapping(_)) => {
                 let mut out = Map::new();
-                for (k, v) in map {
-                    let name = key_name(k).ok_or_else(|| ("mapping keys must be scalars".to_string(), self.span(k)))?;
+                for (name, _, v) in self.fields(id, 0)? {
                     out.insert(name, self.value(v, depth + 1)?);
                 }
                 Value::Object(out)
             }
-            YamlData::Alias(_) => Value::Null,
-            YamlData::BadValue => return Err(("value cannot be read".to_string(), self.span(node))),
+            Some(Kind::Bad | Kind::Alias(_)) | None => return Err(("value cannot be read".to_string(), self.span(id))),
         })
     }
 
-    fn collect_spans(
-        &self,
-        node: &MarkedYaml<'_>,
-        path: &str,
-        key: Option<Span>,
-        spans: &mut HashMap<String, FieldSpan>,
-        depth: usize,
-    ) {
+    /// The fields of mapping `id`: its own keys (each once), then the keys its merge keys (`<<`)
+    /// bring in that it does not write itself, earlier sources first, as YAML 1.1's merge type
+    /// and kubectl apply them.
+    fn fields(&self, id: NodeId, depth: usize) -> Result<Fields, ConvertError> {
+        let Some(Kind::Mapping(pairs)) = self.kind(id) else { return Ok(Vec::new()) };
+        if depth > self.limits.max_depth {
+            return Err((format!("nesting deeper than {} levels", self.limits.max_depth), self.span(id)));
+        }
+        let mut out: Fields = Vec::with_capacity(pairs.len());
+        let mut seen = std::collections::HashSet::with_capacity(pairs.len());
+        let mut merges = Vec::new();
+        for &(k, v) in pairs {
+            if matches!(self.kind(k), Some(Kind::MergeKey)) {
+                if !merges.is_empty() {
+                    return Err(("duplicated merge key `<<` in mapping".to_string(), self.span(k)));
+                }
+                merges.extend(self.merge_sources(k, v)?);
+                continue;
+            }
+            let name = self.key_name(k).ok_or_else(|| ("mapping keys must be scalars".to_string(), self.span(k)))?;
+            if !seen.insert(name.clone()) {
+                return Err((format!("duplicated key `{}` in mapping", name.escape_debug()), self.span(k)));
+            }
+            out.push((name, k, v));
+        }
+        for source in merges {
+            for field in self.fields(source, depth + 1)? {
+                if seen.insert(field.0.clone()) {
+                    out.push(field);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// The mappings a merge key's value names: one mapping, or a list of them.
+    fn merge_sources(&self, key: NodeId, value: NodeId) -> Result<Vec<NodeId>, ConvertError> {
+        let wrong = || ("a merge key `<<` takes a mapping or a list of mappings".to_string(), self.span(key));
+        let resolved = |id: NodeId| match self.tree.and_then(|t| t.node(id)).map(|n| &n.kind) {
+            Some(Kind::Alias(target)) => *target,
+            _ => id,
+        };
+        match self.kind(value) {
+            Some(Kind::Mapping(_)) => Ok(vec![resolved(value)]),
+            Some(Kind::Sequence(items)) => items
+                .iter()
+                .map(|&item| match self.kind(item) {
+                    Some(Kind::Mapping(_)) => Ok(resolved(item)),
+                    _ => Err(wrong()),
+                })
+                .collect(),
+            _ => Err(wrong()),
+        }
+    }
+
+    /// A mapping key as the JSON object key it becomes; `None` for a collection used as a key.
+    fn key_name(&self, id: NodeId) -> Option<String> {
+        match self.kind(id)? {
+            Kind::Scalar(Scalar::String(s)) => Some(s.to_string()),
+            Kind::Scalar(s) => Some(match scalar(s) {
+                Value::String(s) => s,
+                other => other.to_string(),
+            }),
+            _ => None,
+        }
+    }
+
+    fn collect_spans(&self, id: NodeId, path: &str, key: Option<Span>, spans: &mut HashMap<String, FieldSpan>, depth: usize) {
         if depth > self.limits.max_depth {
             return;
         }
-        spans.insert(path.to_string(), FieldSpan { key, value: self.span(node) });
-        match &node.data {
-            YamlData::Tagged(_, inner) => self.collect_spans(inner, path, key, spans, depth + 1),
-            YamlData::Sequence(items) => {
-                for (i, item) in items.iter().enumerate() {
+        spans.insert(path.to_string(), FieldSpan { key, value: self.span(id) });
+        match self.kind(id) {
+            Some(Kind::Sequence(items)) => {
+                for (i, &item) in items.iter().enumerate() {
                     self.collect_spans(item, &join_index(path, i), None, spans, depth + 1);
                 }
             }
-            YamlData::Mapping(map) => {
-                for (k, v) in map {
-                    if let Some(name) = key_name(k) {
-                        self.collect_spans(v, &join_key(path, &name), Some(self.span(k)), spans, depth + 1);
-                    }
+            Some(Kind::Mapping(_)) => {
+                for (name, k, v) in self.fields(id, 0).unwrap_or_default() {
+                    self.collect_spans(v, &join_key(path, &name), Some(self.span(k)), spans, depth + 1);
                 }
             }
             _ => {}
@@ -295,17 +356,31 @@ impl<'t> ChunkCx<'t> {
     }
 }
 
-/// A mapping key as the JSON object key it becomes; `None` for a collection used as a key.
-fn key_name(k: &MarkedYaml<'_>) -> Option<String> {
-    match &k.data {
-        YamlData::Value(Scalar::String(s)) => Some(s.to_string()),
-        YamlData::Value(s) => Some(match scalar(s) {
-            Value::String(s) => s,
-            other => other.to_string(),
-        }),
-        YamlData::Representation(raw, _, _) => Some(raw.to_string()),
-        _ => None,
+/// A parser message with its cause named where the parser's words do not: control characters,
+/// over-long implicit keys, text that is not UTF-8.
+fn describe(body: &str, message: &str, at: &Marker, limits: &Limits) -> String {
+    if message.contains("recursion limit") {
+        // The scanner's own flow-level cap, met while it looks ahead of the events.
+        return format!("nesting deeper than {} levels", limits.max_depth);
     }
+    let line = body.lines().nth(at.line().saturating_sub(1)).unwrap_or("");
+    if let Some(c) = body.chars().find(|&c| is_forbidden(c)) {
+        if message.contains("unprintable") || message.contains("end of stream") || c == '\0' {
+            return format!("control character U+{:04X} is not allowed in YAML (a binary or UTF-16 file?)", u32::from(c));
+        }
+    }
+    if message.contains("mapping values are not allowed") || message.contains("simple key") {
+        let key_len = line.find(": ").or_else(|| line.strip_suffix(':').map(str::len)).map_or(0, |i| line.get(..i).map_or(0, |k| k.chars().count()));
+        if key_len > 1024 {
+            return format!("a mapping key of {key_len} characters: YAML allows at most 1024 for a key on one line (write it as `? key`)");
+        }
+    }
+    message.to_string()
+}
+
+/// Characters YAML does not allow in a stream (outside the printable set of YAML 1.2 §5.1).
+fn is_forbidden(c: char) -> bool {
+    matches!(c, '\0'..='\u{8}' | '\u{b}' | '\u{c}' | '\u{e}'..='\u{1f}' | '\u{7f}' | '\u{fffe}' | '\u{ffff}')
 }
 
 fn scalar(s: &Scalar<'_>) -> Value {
@@ -420,5 +495,87 @@ mod tests {
         assert_eq!(docs[0].value["a"], "80");
         assert_eq!(docs[0].value["b"], 80);
         assert_eq!(docs[0].value["c"], "yes");
+    }
+
+    /// Anchors on tagged sequences and on collection keys: what aliases expand to is counted,
+    /// tags and keys included, before anything is expanded.
+    #[test]
+    fn alias_budget_counts_tagged_nodes_and_keys() {
+        let mut tagged = String::from("a: &a !t [x, x, x, x, x, x, x, x, x, x]\n");
+        let mut keyed = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for level in 1..=7 {
+            let prev = level - 1;
+            let refs = vec![format!("*l{prev}"); 10].join(", ");
+            tagged.push_str(&format!("l{level}: &l{level} !t [{refs}]\n").replace("*l0", "*a"));
+            let refs = vec![format!("*a{prev}"); 10].join(", ");
+            keyed.push_str(&format!("a{level}: &a{level} {{? [{refs}] : v}}\n"));
+        }
+        for text in [tagged, keyed] {
+            let started = std::time::Instant::now();
+            let (docs, errs) = parse(&format!("{text}---\nkind: Namespace\n"));
+            assert_eq!(docs.len(), 1, "the other document is still read");
+            assert_eq!(errs.len(), 1);
+            assert!(errs[0].message.contains("aliases expand to more than 10000 nodes"), "{}", errs[0].message);
+            // Not a timing assertion on the product: a guard that the budget stops expansion at all.
+            assert!(started.elapsed() < std::time::Duration::from_secs(5));
+        }
+    }
+
+    #[test]
+    fn explicit_keys_nest_no_deeper_than_the_limit() {
+        for line in ["? ".repeat(20_000) + "x", "? - ".repeat(20_000) + "x", "- ".repeat(20_000) + "x", "a: ".repeat(2_000) + "x"] {
+            let (docs, errs) = parse(&line);
+            assert!(docs.is_empty());
+            assert_eq!(errs.len(), 1, "{line:.20}");
+            assert!(errs[0].message.contains("nesting deeper than 100 levels") || errs[0].message.contains("mapping values"), "{}", errs[0].message);
+        }
+        let (_, errs) = parse(&("? ".repeat(20_000) + "x"));
+        assert_eq!(errs[0].message, "nesting deeper than 100 levels");
+    }
+
+    #[test]
+    fn aliases_cannot_nest_deeper_than_written() {
+        let deep = format!("a: &a {}x{}\n", "[".repeat(60), "]".repeat(60));
+        let (docs, _) = parse(&deep);
+        assert_eq!(docs.len(), 1);
+        let (docs, errs) = parse(&format!("{deep}b: [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[*a]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]\n"));
+        assert!(docs.is_empty());
+        assert!(errs[0].message.contains("nesting deeper"), "{}", errs[0].message);
+    }
+
+    #[test]
+    fn merge_keys_apply_with_explicit_keys_first() {
+        let text = "base: &base {a: 1, b: 2}\nother: &other {b: 3, c: 4}\nspec:\n  <<: [*base, *other]\n  a: 9\n";
+        let (docs, errs) = parse(text);
+        assert!(errs.is_empty(), "{errs:?}");
+        assert_eq!(docs[0].value["spec"], serde_json::json!({"a": 9, "b": 2, "c": 4}));
+        // A merged field points at where it was written.
+        let s = docs[0].span_of("spec.c");
+        assert_eq!(&text[s.start..s.end], "4");
+        let (docs, _) = parse("b: &b {x: 1}\nm: {<<: *b}\n");
+        assert_eq!(docs[0].value["m"], serde_json::json!({"x": 1}));
+        let (docs, _) = parse("m: {\"<<\": 1}\n");
+        assert_eq!(docs[0].value["m"], serde_json::json!({"<<": 1}), "a quoted << is an ordinary key");
+        let (_, errs) = parse("m: {<<: 1}\n");
+        assert!(errs[0].message.contains("merge key"), "{}", errs[0].message);
+    }
+
+    #[test]
+    fn duplicated_keys_are_refused_in_yaml_and_json_alike() {
+        for text in ["{\"spec\": {\"a\": 1}, \"spec\": {}}", "spec: {a: 1}\nspec: {}\n"] {
+            let (docs, errs) = parse(text);
+            assert!(docs.is_empty(), "{text}");
+            assert_eq!(errs.len(), 1);
+            assert!(errs[0].message.contains("duplicated key `spec`"), "{}", errs[0].message);
+        }
+    }
+
+    #[test]
+    fn unreadable_text_is_named() {
+        let (_, errs) = parse("a: b\u{0}c\n");
+        assert!(errs[0].message.contains("control character U+0000"), "{}", errs[0].message);
+        let long = format!("a: 1\n{}: x\n", "k".repeat(2_000));
+        let (_, errs) = parse(&long);
+        assert!(errs[0].message.contains("mapping key of 2000 characters"), "{}", errs[0].message);
     }
 }
