@@ -57,13 +57,15 @@ function serveCluster(objects, calls, binding, namespace, operation, payload) {
   return enc.encode(JSON.stringify({ apiVersion: p.api_version, kind: `${p.kind}List`, items }));
 }
 
-// The same cluster in Gatekeeper's data.inventory layout.
+// The same cluster in Gatekeeper's data.inventory layout; items as the API server lists them
+// (no apiVersion/kind: the policy takes both from the keys).
 function inventory(objects) {
   const inv = { cluster: {}, namespace: {} };
   for (const o of objects ?? []) {
     const ns = o.metadata?.namespace;
     const slot = ns === undefined ? inv.cluster : (inv.namespace[ns] ??= {});
-    ((slot[o.apiVersion] ??= {})[o.kind] ??= {})[o.metadata.name] = o;
+    const { apiVersion, kind, ...listed } = o;
+    ((slot[apiVersion] ??= {})[kind] ??= {})[o.metadata.name] = listed;
   }
   return inv;
 }

@@ -5,7 +5,6 @@ use serde_json::{json, Value};
 
 use netreach_policy::admission::{self, Settings};
 use netreach_policy::model::Coverage;
-use netreach_policy::source::parse_source;
 use netreach_policy::Limits;
 
 use crate::inputs::read_sources;
@@ -28,10 +27,17 @@ pub fn run(paths: &[String], object: Option<&str>, context: &[String], operation
 }
 
 fn admit(paths: &[String], object: Option<&str>, context: &[String], operation: Option<&str>, settings: Option<&str>) -> Result<(bool, Value), String> {
-    let settings = match settings {
-        Some(path) => Settings::from_value(&read_documents(path)?.into_iter().next().unwrap_or(Value::Null))?,
-        None => Settings::default(),
+    let settings_value = match settings {
+        Some(path) => read_documents(path)?.into_iter().next().unwrap_or(Value::Null),
+        None => Value::Null,
     };
+    // Settings that say `context: none` read no context, even when --context hands some in.
+    let no_context = settings_value.get("context").and_then(Value::as_str) == Some("none");
+    let settings = Settings::from_value(&settings_value)?;
+    let operation = operation.unwrap_or("CREATE");
+    if !matches!(operation, "CREATE" | "UPDATE" | "DELETE" | "CONNECT") {
+        return Err(format!("--operation {operation:?}: the API server sends CREATE, UPDATE, DELETE or CONNECT"));
+    }
     let request = match (object, paths) {
         (Some(path), []) => {
             let mut objects = read_documents(path)?;
@@ -41,20 +47,27 @@ fn admit(paths: &[String], object: Option<&str>, context: &[String], operation: 
                     objects.len()
                 ));
             }
-            synthesize(objects.remove(0), operation.unwrap_or("CREATE"))
+            let object = objects.remove(0);
+            if !object.is_object() {
+                return Err(format!("{path} holds no Kubernetes object (a mapping with `apiVersion` and `kind`)"));
+            }
+            synthesize(object, operation)
         }
         (None, [path]) => {
             let review = read_documents(path)?.into_iter().next().unwrap_or(Value::Null);
             match review.get("request") {
-                Some(r) if review.get("kind").and_then(Value::as_str) == Some("AdmissionReview") => r.clone(),
+                Some(r) if review.get("kind").and_then(Value::as_str) == Some("AdmissionReview") && r.is_object() => r.clone(),
+                Some(_) if review.get("kind").and_then(Value::as_str) == Some("AdmissionReview") => {
+                    return Err(format!("{path}: the AdmissionReview's `request` is not a mapping"))
+                }
                 _ => return Err(format!("{path} is not an AdmissionReview with a `request` (for a plain manifest use --object)")),
             }
         }
         (Some(_), _) => return Err("give either REQUEST.json or --object MANIFEST, not both".into()),
         (None, _) => return Err("admit takes one REQUEST.json (an AdmissionReview), or --object MANIFEST".into()),
     };
-    // Without --context the object is judged alone.
-    let (context, coverage) = if context.is_empty() {
+    // Without --context, or with settings that read no context, the object is judged alone.
+    let (context, coverage) = if context.is_empty() || no_context {
         (Vec::new(), Coverage::Object)
     } else {
         (read_sources(context)?, admission::handed_in_coverage(&settings, &request))
@@ -70,7 +83,7 @@ fn read_documents(path: &str) -> Result<Vec<Value>, String> {
     let sources = read_sources(&[path.to_string()])?;
     let mut out = Vec::new();
     for (i, s) in sources.iter().enumerate() {
-        let (docs, errors) = parse_source(i, &s.text, &Limits::default());
+        let (docs, errors) = s.parse(i, &Limits::default());
         if let Some(e) = errors.first() {
             return Err(format!("{}: {}", s.name, e.message));
         }

@@ -1,6 +1,8 @@
 //! Command-line parsing and the commands. `run` returns (exit code, stdout, stderr) so tests
 //! can drive it without a process.
 
+use std::io::Write as _;
+
 use netreach_policy::model::Protocol;
 use netreach_policy::netpol::Verdict;
 use netreach_policy::report::{render_text, Files};
@@ -192,6 +194,13 @@ pub fn run(args: &[String]) -> Out {
     if let Err(e) = options.resolve_rule_names() {
         return usage_error(&e);
     }
+    if cmd == "check" && a.engine == "wasm" {
+        // The module reads the raw sources itself: nothing is parsed natively first.
+        return match check_wasm(&sources, &options) {
+            Ok(report) => render_check(&report, &sources, &a),
+            Err(e) => (2, String::new(), format!("error: {e}\n")),
+        };
+    }
     let ws = Workspace::load(&sources, &options.load);
     match cmd.as_str() {
         "check" => check(&sources, &ws, &a, &options),
@@ -214,14 +223,10 @@ fn project(a: &Args) -> Result<Option<Project>, String> {
 }
 
 fn check(sources: &[Source], ws: &Workspace, a: &Args, options: &Options) -> Out {
-    let report = if a.engine == "wasm" {
-        match check_wasm(sources, options) {
-            Ok(r) => r,
-            Err(e) => return (2, String::new(), format!("error: {e}\n")),
-        }
-    } else {
-        check_selected(sources, ws, options)
-    };
+    render_check(&check_selected(sources, ws, options), sources, a)
+}
+
+fn render_check(report: &netreach_policy::Report, sources: &[Source], a: &Args) -> Out {
     let code = i32::from(report.has_errors());
     let out = if a.output == "json" {
         format!("{}\n", report.to_json())
@@ -229,7 +234,7 @@ fn check(sources: &[Source], ws: &Workspace, a: &Args, options: &Options) -> Out
         format!("{}\n", netreach_policy::report::to_sarif(&report))
     } else {
         let files = Files::new(sources.iter().map(|s| (s.name.as_str(), s.text.as_str())));
-        render_text(&report, &files)
+        render_text(report, &files)
     };
     (code, out, String::new())
 }
@@ -246,7 +251,7 @@ fn check_wasm(sources: &[Source], options: &Options) -> Result<netreach_policy::
         profile_text: None,
     };
     let body = serde_json::to_vec(&request).map_err(|e| e.to_string())?;
-    let host = WasmHost::core(Limits::default()).map_err(|e| e.to_string())?;
+    let host = WasmHost::core_cached(Limits::default()).map_err(|e| e.to_string())?;
     let json = host.check_json(&body).map_err(|e| e.to_string())?;
     serde_json::from_str(&json).map_err(|e| format!("the wasm module's report does not parse: {e}"))
 }
@@ -274,23 +279,30 @@ fn artifacts(dir: Option<&str>) -> Out {
     (0, out, String::new())
 }
 
+/// The map is written to stdout as it is formatted: its text can be gigabytes.
 fn connectivity(ws: &Workspace, a: &Args) -> Out {
     let engine = Engine::new(ws);
     let mut map = Connectivity::compute(&engine);
     if let Some(f) = &a.focus {
+        if !map.has_workload(f) {
+            return (2, String::new(), format!("error: no workload {}\n", netreach_policy::report::escape_controls(f)));
+        }
         map = map.focus(f);
     }
-    let out = if a.output == "json" {
-        format!("{}\n", serde_json::to_string_pretty(&map).unwrap_or_default())
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+    let written = if a.output == "json" {
+        serde_json::to_writer_pretty(&mut out, &map).map_err(std::io::Error::from).and_then(|()| out.write_all(b"\n"))
     } else {
-        map.to_text()
+        map.write_text(&mut out)
     };
+    // A reader that stops early (`| head`) closes the pipe: not an error.
+    let _ = written.and_then(|()| out.flush());
     let warn = if ws.problems.is_empty() {
         String::new()
     } else {
         format!("warning: {} input problem(s); run `netreach check` for details\n", ws.problems.len())
     };
-    (0, out, warn)
+    (0, String::new(), warn)
 }
 
 fn explain(ws: &Workspace, a: &Args) -> Out {
@@ -320,7 +332,7 @@ fn explain(ws: &Workspace, a: &Args) -> Out {
         for l in v.lines() {
             s.push_str(&format!("  - {l}\n"));
         }
-        s
+        netreach_policy::report::escape_controls(&s)
     };
     (code, out, String::new())
 }

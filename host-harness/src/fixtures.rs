@@ -89,7 +89,9 @@ pub fn answer(objects: Option<&[Value]>, binding: &str, namespace: &str, operati
     Ok(json!({"apiVersion": api_version, "kind": format!("{kind}List"), "items": items}).to_string().into_bytes())
 }
 
-/// The same cluster in Gatekeeper's `data.inventory` layout (what the OPA artifact reads).
+/// The same cluster in Gatekeeper's `data.inventory` layout (what the OPA artifact reads), its
+/// items as the API server lists them: without `apiVersion` and `kind`, which the policy must
+/// take from the keys.
 pub fn inventory(objects: &[Value]) -> Value {
     // groupVersion → kind → name → object
     type Kinds = BTreeMap<String, BTreeMap<String, BTreeMap<String, Value>>>;
@@ -101,7 +103,12 @@ pub fn inventory(objects: &[Value]) -> Value {
             Some(ns) => namespaced.entry(ns.to_string()).or_default(),
             None => &mut cluster,
         };
-        slot.entry(text("/apiVersion")).or_default().entry(text("/kind")).or_default().insert(text("/metadata/name"), o.clone());
+        let mut listed = o.clone();
+        if let Some(map) = listed.as_object_mut() {
+            map.remove("apiVersion");
+            map.remove("kind");
+        }
+        slot.entry(text("/apiVersion")).or_default().entry(text("/kind")).or_default().insert(text("/metadata/name"), listed);
     }
     json!({"cluster": cluster, "namespace": namespaced})
 }

@@ -3,6 +3,8 @@
 //! limit or a malformed answer is an error value, never a crash of the host.
 
 use std::fmt;
+use std::hash::{Hash, Hasher};
+use std::path::{Path, PathBuf};
 
 use wasmtime::{Config, Engine, Instance, Linker, Module, Store, StoreLimits, StoreLimitsBuilder, TypedFunc};
 
@@ -16,8 +18,11 @@ pub struct Limits {
 }
 
 impl Default for Limits {
+    /// 20 billion units: the largest corpus and peer-suite inputs need under a tenth of it,
+    /// and wasmtime burns it in about 10–20 s on this class of machine, so a hostile input
+    /// costs seconds, not minutes. 2 GiB of memory: a 4 GiB wasm32 space halved.
     fn default() -> Self {
-        Self { fuel: 200_000_000_000, max_memory: 2 << 30 }
+        Self { fuel: 20_000_000_000, max_memory: 2 << 30 }
     }
 }
 
@@ -51,6 +56,34 @@ struct State {
     limits: StoreLimits,
 }
 
+/// `$XDG_CACHE_HOME/netreach/VERSION/wasm` (or `~/.cache/…`).
+fn cache_dir() -> Option<PathBuf> {
+    let base = std::env::var_os("XDG_CACHE_HOME").map(PathBuf::from).or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))?;
+    Some(base.join("netreach").join(env!("CARGO_PKG_VERSION")).join("wasm"))
+}
+
+/// A key for the compiled form of `bytes` (wasmtime itself refuses code compiled by another
+/// version or configuration; the file is then compiled and written again).
+fn module_key(bytes: &[u8]) -> u64 {
+    // SipHash with fixed keys: the same on every run of one build.
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    bytes.hash(&mut h);
+    h.finish()
+}
+
+/// Write `code` to `file` through a temporary file and a rename, so a concurrent run never
+/// reads half a file.
+fn store_atomically(file: &Path, code: &[u8]) {
+    let Some(dir) = file.parent() else { return };
+    if std::fs::create_dir_all(dir).is_err() {
+        return;
+    }
+    let tmp = file.with_extension(format!("tmp{}", std::process::id()));
+    if std::fs::write(&tmp, code).is_ok() && std::fs::rename(&tmp, file).is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+}
+
 /// A compiled core module, ready for calls.
 pub struct WasmHost {
     engine: Engine,
@@ -73,12 +106,39 @@ impl WasmHost {
         Self::new(crate::artifacts::CORE, limits)
     }
 
+    /// The embedded core artifact, compiled once per version into the user's cache folder and
+    /// loaded from there afterwards (compiling costs seconds and hundreds of MB; loading,
+    /// milliseconds). A cache that cannot be read or written only costs the compile.
+    pub fn core_cached(limits: Limits) -> Result<Self, HostError> {
+        Self::cached(crate::artifacts::CORE, limits, cache_dir().as_deref())
+    }
+
     /// Compile a core-ABI module and check its version.
     pub fn new(bytes: &[u8], limits: Limits) -> Result<Self, HostError> {
+        Self::cached(bytes, limits, None)
+    }
+
+    /// [`WasmHost::new`], keeping the compiled code in `cache` (a folder) keyed by the module's
+    /// hash, wasmtime's version and the engine settings.
+    pub fn cached(bytes: &[u8], limits: Limits, cache: Option<&Path>) -> Result<Self, HostError> {
         let mut config = Config::new();
         config.consume_fuel(true);
         let engine = Engine::new(&config).map_err(|e| HostError::Load(e.to_string()))?;
-        let module = Module::new(&engine, bytes).map_err(|e| HostError::Load(e.to_string()))?;
+        let file = cache.map(|dir| dir.join(format!("core-{:016x}.cwasm", module_key(bytes))));
+        // SAFETY: the file is one this host wrote with `Module::serialize` for the same engine
+        // settings (wasmtime refuses a file from another version or configuration); it lives
+        // in the user's own cache folder, which is as trusted as the binary itself.
+        let cached = file.as_deref().filter(|f| f.is_file()).and_then(|f| unsafe { Module::deserialize_file(&engine, f) }.ok());
+        let module = match cached {
+            Some(m) => m,
+            None => {
+                let m = Module::new(&engine, bytes).map_err(|e| HostError::Load(e.to_string()))?;
+                if let (Some(f), Ok(code)) = (&file, m.serialize()) {
+                    store_atomically(f, &code);
+                }
+                m
+            }
+        };
         let linker = Linker::new(&engine);
         let host = Self { engine, module, linker, limits };
         let (mut store, instance) = host.instantiate()?;

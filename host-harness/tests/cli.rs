@@ -222,3 +222,131 @@ fn project_file_is_read_from_the_working_directory_or_a_parent() {
     assert!(err.contains(".netreach.yaml:2:3") && err.contains("skp"), "{err}");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+fn scratch(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("netreach-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+const BAD_POLICY: &str = "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: x, namespace: a}\nspec:\n  podSelector: {}\n  ingress: [{ports: [{port: 0}]}]\n";
+
+/// Devices, FIFOs, huge files and link loops in a folder: each is an NR001 finding on that
+/// entry, nothing blocks or reads without bound, and the real manifests are still checked.
+#[cfg(unix)]
+#[test]
+fn hostile_folder_entries_are_findings_not_stops() {
+    use std::os::unix::fs::symlink;
+    let dir = scratch("hostile-folder");
+    std::fs::write(dir.join("ok.yaml"), BAD_POLICY).unwrap();
+    symlink("/dev/zero", dir.join("zero.yaml")).unwrap();
+    assert!(Command::new("mkfifo").arg(dir.join("pipe.yaml")).status().unwrap().success());
+    std::fs::File::create(dir.join("sparse.yaml")).unwrap().set_len(1 << 30).unwrap();
+    symlink("missing", dir.join("dangling.yaml")).unwrap();
+    std::fs::create_dir_all(dir.join("real")).unwrap();
+    std::fs::write(dir.join("real/inner.yaml"), BAD_POLICY.replace("name: x", "name: inner")).unwrap();
+    symlink("real", dir.join("linked")).unwrap();
+    symlink(".", dir.join("loop")).unwrap();
+    symlink("real", dir.join("folder.yaml")).unwrap();
+    let mut utf16 = vec![0xFF, 0xFE];
+    utf16.extend(BAD_POLICY.replace("name: x", "name: wide").encode_utf16().flat_map(u16::to_le_bytes));
+    std::fs::write(dir.join("wide.yaml"), utf16).unwrap();
+    std::fs::write(dir.join("latin1.yaml"), b"kind: Namespace\nmetadata: {name: caf\xE9}\n").unwrap();
+
+    let (code, out, err) = netreach_in(&dir, &["check", "-o", "json", "."], None);
+    assert_eq!(code, 1, "{out}{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let found: Vec<(String, String, String)> = v["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["rule"] == "NR001" || d["rule"] == "NR101")
+        .map(|d| (d["rule"].as_str().unwrap().into(), d["location"]["file"].as_str().unwrap().into(), d["message"].as_str().unwrap().into()))
+        .collect();
+    let has = |rule: &str, file: &str, text: &str| found.iter().any(|(r, f, m)| r == rule && f.ends_with(file) && m.contains(text));
+    assert!(has("NR001", "zero.yaml", "not a regular file"), "{found:?}");
+    assert!(has("NR001", "pipe.yaml", "not a regular file"), "{found:?}");
+    assert!(has("NR001", "sparse.yaml", "larger than 32 MiB"), "{found:?}");
+    assert!(has("NR001", "dangling.yaml", "file not read"), "{found:?}");
+    assert!(has("NR001", "latin1.yaml", "not UTF-8"), "{found:?}");
+    assert!(has("NR101", "ok.yaml", "port"), "{found:?}");
+    assert!(has("NR101", "wide.yaml", "port"), "UTF-16 with a byte-order mark is read: {found:?}");
+    // The linked folder is walked once, under one name, and the loop ends.
+    let inner: Vec<_> = found.iter().filter(|(r, f, _)| r == "NR101" && f.ends_with("inner.yaml")).collect();
+    assert_eq!(inner.len(), 1, "{found:?}");
+    assert!(inner[0].1.contains("folder.yaml/inner.yaml"), "{inner:?}");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn terminal_escapes_in_names_are_not_printed() {
+    let yaml = "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: \"a\\e]0;pwned\\a\\e[2J\", namespace: shop}\nspec: {podSelector: {}, policyTypes: [Sideways]}\n";
+    let (code, out, _) = netreach(&["check", "-"], Some(yaml));
+    assert_eq!(code, 1, "{out}");
+    assert!(!out.contains('\u{1b}') && !out.contains('\u{7}'), "{out:?}");
+    assert!(out.contains("a\\u{1b}]0;pwned\\u{7}\\u{1b}[2J"), "{out}");
+}
+
+#[test]
+fn connectivity_focus_on_an_unknown_workload_is_an_error() {
+    let (code, out, err) = netreach(&["connectivity", "--focus-workload", "shop/typo", "examples/platform"], None);
+    assert_eq!(code, 2, "{out}");
+    assert!(err.contains("no workload shop/typo"), "{err}");
+}
+
+#[test]
+fn admit_refuses_forged_requests() {
+    let dir = scratch("admit-forged");
+    let review = |request: &str| format!("{{\"apiVersion\": \"admission.k8s.io/v1\", \"kind\": \"AdmissionReview\", \"request\": {request}}}");
+    for (name, request) in [("null", "null"), ("junk", "\"junk\"")] {
+        let path = dir.join(format!("{name}.json"));
+        std::fs::write(&path, review(request)).unwrap();
+        let (code, out, err) = netreach(&["admit", path.to_str().unwrap()], None);
+        assert_eq!(code, 2, "request {request}: {out}");
+        assert!(err.contains("`request` is not a mapping"), "{err}");
+    }
+    for object in ["42", "\"x\"", "[]"] {
+        let path = dir.join("object.json");
+        std::fs::write(&path, review(&format!("{{\"uid\": \"u\", \"operation\": \"CREATE\", \"object\": {object}}}"))).unwrap();
+        let (code, out, _) = netreach(&["admit", path.to_str().unwrap()], None);
+        assert_eq!(code, 1, "object {object} must be denied: {out}");
+        assert!(out.contains("\"allowed\": false") && out.contains("not a Kubernetes object"), "{out}");
+    }
+    std::fs::write(dir.join("hello.yaml"), "hello\n").unwrap();
+    let (code, _, err) = netreach(&["admit", "--object", dir.join("hello.yaml").to_str().unwrap()], None);
+    assert_eq!(code, 2);
+    assert!(err.contains("holds no Kubernetes object"), "{err}");
+    let (code, _, err) = netreach(&["admit", "--object", "examples/platform/shop.yaml", "--operation", "BOGUS"], None);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("CREATE, UPDATE, DELETE or CONNECT"), "{err}");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// An unverifiable finding stays info whatever severity the settings give its rule, and
+/// settings that read no context ignore the context handed in.
+#[test]
+fn admit_blind_spots_never_deny() {
+    let dir = scratch("admit-blind");
+    let deploy = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: shop}\nspec:\n  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n    spec: {containers: [{name: web, image: web}]}\n";
+    std::fs::write(dir.join("deploy.yaml"), deploy).unwrap();
+    std::fs::write(dir.join("strict.json"), r#"{"severityOverrides": {"NR115": "error", "NR104": "error", "NR116": "error", "NR201": "error"}}"#).unwrap();
+    let obj = dir.join("deploy.yaml");
+    let (code, out, err) = netreach(&["admit", "--object", obj.to_str().unwrap(), "--settings", dir.join("strict.json").to_str().unwrap()], None);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("\"allowed\": true"), "{out}");
+
+    std::fs::create_dir_all(dir.join("cluster")).unwrap();
+    std::fs::write(
+        dir.join("cluster/deny.yaml"),
+        "apiVersion: v1\nkind: Namespace\nmetadata: {name: shop}\n---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: deny, namespace: shop}\nspec: {podSelector: {}, policyTypes: [Egress]}\n",
+    )
+    .unwrap();
+    let ctx = dir.join("cluster");
+    let (code, out, _) = netreach(&["admit", "--object", obj.to_str().unwrap(), "--context", ctx.to_str().unwrap()], None);
+    assert_eq!(code, 1, "the context's default-deny blocks DNS: {out}");
+    std::fs::write(dir.join("none.json"), r#"{"context": "none"}"#).unwrap();
+    let (code, out, _) = netreach(&["admit", "--object", obj.to_str().unwrap(), "--context", ctx.to_str().unwrap(), "--settings", dir.join("none.json").to_str().unwrap()], None);
+    assert_eq!(code, 0, "context: none reads no context: {out}");
+    std::fs::remove_dir_all(&dir).ok();
+}

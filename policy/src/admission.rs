@@ -216,9 +216,17 @@ pub fn reviewed_object(request: &Value) -> Option<&Value> {
 /// Review the object of `request` (an `AdmissionRequest`) with `context` objects beside it,
 /// which show `coverage` of the cluster.
 pub fn review(request: &Value, settings: &Settings, context: Vec<Source>, coverage: Coverage) -> Result<Review, String> {
+    if !request.is_object() {
+        return Err(format!("the admission `request` is {}, not a mapping", json_type(request)));
+    }
     let Some(object) = reviewed_object(request) else {
         return Ok(Review { verdict: Verdict { accepted: true, message: None, code: None, warnings: Vec::new() }, findings: Vec::new() });
     };
+    if !object.is_object() {
+        // Never allowed unread: the API server sends objects only, so this is a forged request.
+        let message = format!("the reviewed `object` is {}, not a Kubernetes object", json_type(object));
+        return Ok(Review { verdict: Verdict { accepted: false, code: Some(400), message: Some(message), warnings: Vec::new() }, findings: Vec::new() });
+    }
     let mut options = settings.options()?;
     options.load.review = true;
     options.load.coverage = coverage;
@@ -232,10 +240,25 @@ pub fn review(request: &Value, settings: &Settings, context: Vec<Source>, covera
     Ok(review_from_report(report))
 }
 
+/// A JSON value's type, as a message names it.
+fn json_type(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "a mapping",
+    }
+}
+
 /// Turn the report of a check (reviewed object in [`OBJECT_FILE`]) into a verdict.
 pub fn review_from_report(report: Report) -> Review {
     let findings: Vec<ReportDiagnostic> = report.diagnostics.into_iter().filter(|d| d.location.file == OBJECT_FILE).collect();
-    let line = |d: &ReportDiagnostic| format!("{} ({} at {})", d.message, d.rule, d.location.path);
+    let line = |d: &ReportDiagnostic| match d.location.path.as_str() {
+        "" => format!("{} ({})", d.message, d.rule),
+        path => format!("{} ({} at {path})", d.message, d.rule),
+    };
     let errors: Vec<String> = findings.iter().filter(|d| d.severity == Severity::Error).map(line).collect();
     let warnings = findings
         .iter()
@@ -262,20 +285,33 @@ pub fn truncate(s: &str, max: usize) -> String {
 
 /// Context objects from Gatekeeper's `data.inventory` layout:
 /// `cluster[groupVersion][kind][name]` and `namespace[ns][groupVersion][kind][name]`.
+///
+/// Objects as the API server lists them carry no `apiVersion` and `kind`: both are taken from
+/// the keys they are filed under (and the namespace from its key), so no object is dropped.
 pub fn inventory_sources(inventory: &Value) -> Vec<Source> {
     let mut objects = Vec::new();
-    let mut collect = |by_gv: &Value| {
-        for by_kind in by_gv.as_object().into_iter().flat_map(|m| m.values()) {
-            for by_name in by_kind.as_object().into_iter().flat_map(|m| m.values()) {
-                objects.extend(by_name.as_object().into_iter().flat_map(|m| m.values()).cloned());
+    let mut collect = |by_gv: &Value, namespace: Option<&str>| {
+        for (gv, by_kind) in by_gv.as_object().into_iter().flatten() {
+            for (kind, by_name) in by_kind.as_object().into_iter().flatten() {
+                for object in by_name.as_object().into_iter().flat_map(|m| m.values()) {
+                    let mut object = object.clone();
+                    if let Some(map) = object.as_object_mut() {
+                        map.entry("apiVersion").or_insert_with(|| Value::String(gv.clone()));
+                        map.entry("kind").or_insert_with(|| Value::String(kind.clone()));
+                        if let (Some(ns), Some(meta)) = (namespace, map.get_mut("metadata").and_then(Value::as_object_mut)) {
+                            meta.entry("namespace").or_insert_with(|| Value::String(ns.to_string()));
+                        }
+                    }
+                    objects.push(object);
+                }
             }
         }
     };
     if let Some(cluster) = inventory.get("cluster") {
-        collect(cluster);
+        collect(cluster, None);
     }
-    for by_gv in inventory.get("namespace").and_then(Value::as_object).into_iter().flat_map(|m| m.values()) {
-        collect(by_gv);
+    for (ns, by_gv) in inventory.get("namespace").and_then(Value::as_object).into_iter().flatten() {
+        collect(by_gv, Some(ns));
     }
     context_sources(objects)
 }
@@ -382,16 +418,23 @@ pub fn gatekeeper_violations(input: &Value, data: &Value) -> Value {
     };
     let (context, coverage) = context(data, &settings, reviewed);
     match review(reviewed, &settings, context, coverage) {
-        Ok(r) => r
-            .findings
-            .iter()
-            .filter(|d| d.severity == Severity::Error)
-            .map(|d| {
-                serde_json::json!({"msg": format!("{} ({})", d.message, d.rule), "details": {
-                    "column": d.location.start.column, "line": d.location.start.line,
-                    "path": d.location.path, "rule": d.rule, "severity": d.severity.as_str()}})
-            })
-            .collect(),
+        Ok(r) => {
+            let violations: Vec<Value> = r
+                .findings
+                .iter()
+                .filter(|d| d.severity == Severity::Error)
+                .map(|d| {
+                    serde_json::json!({"msg": format!("{} ({})", d.message, d.rule), "details": {
+                        "column": d.location.start.column, "line": d.location.start.line,
+                        "path": d.location.path, "rule": d.rule, "severity": d.severity.as_str()}})
+                })
+                .collect();
+            match (&r.verdict.message, r.verdict.accepted, violations.is_empty()) {
+                // Denied before any rule ran (a forged object): still a violation.
+                (Some(message), false, true) => serde_json::json!([{ "msg": message }]),
+                _ => Value::Array(violations),
+            }
+        }
         Err(e) => serde_json::json!([{ "msg": e }]),
     }
 }

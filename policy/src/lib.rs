@@ -97,7 +97,7 @@ pub fn check_selected(sources: &[Source], ws: &Workspace, options: &Options) -> 
                 d.edit = Some(report::Edit::AppendDocument { file: d.loc.file });
             }
         }
-        if let Some(s) = options.severity.get(d.rule) {
+        if let Some(s) = options.severity.get(d.rule).filter(|_| !d.unverifiable) {
             d.severity = *s;
         }
     }

@@ -22,9 +22,8 @@ pub fn manifest_files(root: &Path, skip: &dyn Fn(&Path) -> bool) -> Vec<PathBuf>
         let hidden = p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with('.') || n == "node_modules");
         hidden || p.join("CACHEDIR.TAG").is_file() || skip(p)
     };
-    let mut out = Vec::new();
-    // An unreadable folder costs its files only; the rest of the workspace is still checked.
-    let _ = crate::inputs::walk(root, &ignore, &mut out);
+    // An unreadable folder or file costs itself only; the rest of the workspace is still checked.
+    let mut out = crate::inputs::walk(root, &ignore).files;
     out.sort();
     out
 }

@@ -13,6 +13,7 @@
 
 mod convert;
 mod files;
+pub mod frame;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
@@ -94,15 +95,63 @@ pub struct Server {
 }
 
 /// Run the server on standard input and output until the editor says `exit`.
+/// The frames are read by [`frame`], not by `lsp-server`'s own transport: a malformed frame or
+/// body from the client is answered with a JSON-RPC error and the server keeps serving.
 pub fn run_stdio() -> (i32, String, String) {
-    let (conn, io) = Connection::stdio();
+    let (to_server, receiver) = crossbeam_channel::unbounded::<Message>();
+    let (sender, from_server) = crossbeam_channel::unbounded::<Message>();
+    let writer = std::thread::spawn(move || -> std::io::Result<()> {
+        for m in from_server {
+            let mut buf = Vec::new();
+            m.write(&mut buf)?;
+            write_stdout(&buf)?;
+        }
+        Ok(())
+    });
+    // The reader is not joined: it may sit in a blocking read of stdin after `exit`.
+    std::thread::spawn(move || read_stdin(&to_server));
+    let conn = Connection { sender, receiver };
     let result = serve(&conn);
     drop(conn);
-    let joined = io.join();
+    let joined = writer.join().map_err(|_| "the writer thread panicked".to_string()).and_then(|r| r.map_err(|e| e.to_string()));
     match (result, joined) {
         (Ok(()), Ok(())) => (0, String::new(), String::new()),
-        (Err(e), _) => (1, String::new(), format!("netreach lsp: {e}\n")),
-        (_, Err(e)) => (1, String::new(), format!("netreach lsp: {e}\n")),
+        (Err(e), _) | (_, Err(e)) => (1, String::new(), format!("netreach lsp: {e}\n")),
+    }
+}
+
+/// One frame to stdout; the lock keeps frames of the reader's errors and the server's answers whole.
+fn write_stdout(bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    out.write_all(bytes)?;
+    out.flush()
+}
+
+/// Read client frames until stdin ends; answer what is not a message with a JSON-RPC error.
+fn read_stdin(to_server: &crossbeam_channel::Sender<Message>) {
+    let stdin = std::io::stdin();
+    let mut input = stdin.lock();
+    loop {
+        let reply = match frame::read_frame(&mut input) {
+            Ok(frame::Frame::End) | Err(_) => return,
+            Ok(frame::Frame::Bad(why)) => frame::parse_error(&why),
+            Ok(frame::Frame::Body(body)) => match serde_json::from_slice::<Message>(&body) {
+                Ok(m) => {
+                    if to_server.send(m).is_err() {
+                        return;
+                    }
+                    continue;
+                }
+                Err(e) if serde_json::from_slice::<serde_json::Value>(&body).is_ok() => {
+                    serde_json::json!({"jsonrpc": "2.0", "id": null, "error": {"code": -32600, "message": format!("invalid request: {e}")}}).to_string()
+                }
+                Err(e) => frame::parse_error(&e.to_string()),
+            },
+        };
+        if write_stdout(&frame::framed(&reply)).is_err() {
+            return;
+        }
     }
 }
 
@@ -273,7 +322,8 @@ impl Server {
         self.disk.clear();
         let Some(root) = self.root.clone() else { return };
         for path in files::manifest_files(&root, &|p| self.exclude.excluded(p)) {
-            if let Ok(text) = std::fs::read_to_string(&path) {
+            // Only regular files of bounded size (a link to /dev/zero or a FIFO is not read).
+            if let Ok(text) = crate::inputs::read_manifest(&path) {
                 self.disk.insert(file_uri(&path), text);
             }
         }
@@ -431,7 +481,7 @@ impl Server {
     fn reread(&mut self, uri: &str) {
         let Some(path) = uri_path(uri) else { return };
         let inside = self.root.as_ref().is_some_and(|r| path.starts_with(r));
-        match std::fs::read_to_string(&path) {
+        match crate::inputs::read_manifest(&path) {
             Ok(text) if inside && files::is_manifest_path(&path) && !self.exclude.excluded(&path) => {
                 self.disk.insert(uri.to_string(), text);
             }

@@ -36,7 +36,7 @@ pub use requirement::{parse_requirements, Need, NeedTarget, Requirements, REQUIR
 pub use selector::{contains_labels, labels_text, Labels, Requirement, Selector};
 
 use crate::report::{Edit, Loc};
-use crate::source::{join_index, join_key, parse_source, Document, Limits, Parsed, Source, Span, SyntaxError};
+use crate::source::{join_index, join_key, Document, Limits, Parsed, Source, Span, SyntaxError};
 
 /// The label the API server sets on every namespace (KEP-2161).
 pub const NAMESPACE_NAME_LABEL: &str = "kubernetes.io/metadata.name";
@@ -411,7 +411,7 @@ impl Workspace {
         let mut ws = Workspace::start(options);
         let mut seen: Seen = HashMap::new();
         for (file, src) in sources.iter().enumerate() {
-            let (docs, errors) = parse_source(file, &src.text, &options.limits);
+            let (docs, errors) = src.parse(file, &options.limits);
             ws.add_source(file, &src.name, &errors);
             for mut doc in docs {
                 // The typed model keeps what is needed; the raw tree would only cost memory.

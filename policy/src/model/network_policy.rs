@@ -264,8 +264,9 @@ fn peer(path: String, p: &NetworkPolicyPeer, ns: &str) -> Peer {
 }
 
 /// Parse a CIDR the way the engine uses it (host bits are masked off, as kube-proxy and CNIs do).
+/// Surrounding blanks are not trimmed: the API server's parser (Go's `net.ParseCIDR`) refuses them.
 pub fn parse_cidr(s: &str) -> Result<IpNet, String> {
-    IpNet::from_str(s.trim()).map(|n| n.trunc()).map_err(|_| "not a valid CIDR".to_string())
+    IpNet::from_str(s).map(|n| n.trunc()).map_err(|_| "not a valid CIDR".to_string())
 }
 
 fn port(path: String, p: &NetworkPolicyPort) -> PortMatch {

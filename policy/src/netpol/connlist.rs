@@ -5,7 +5,6 @@
 //! interned and combined through caches, and entries are three integers until printed.
 
 use std::collections::{BTreeMap, HashMap};
-use std::fmt::Write;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use serde::ser::SerializeSeq;
@@ -412,16 +411,31 @@ impl Connectivity {
         }
     }
 
+    /// Whether `focus` (`namespace/name` or `name`) names a workload of the map.
+    pub fn has_workload(&self, focus: &str) -> bool {
+        self.peers.iter().any(|p| p.touches(focus))
+    }
+
     /// The text form: one `src => dst : conn` line per pair, sorted.
     pub fn to_text(&self) -> String {
-        let labels: Vec<String> = self.peers.iter().map(PeerRef::label).collect();
+        let mut out = Vec::with_capacity(self.entries.len() * 64);
+        // Writing into a Vec cannot fail.
+        let _ = self.write_text(&mut out);
+        String::from_utf8(out).unwrap_or_default()
+    }
+
+    /// Write the text form line by line (a map of millions of pairs is never one string);
+    /// control characters in names are escaped, as everywhere in text output.
+    pub fn write_text(&self, w: &mut impl std::io::Write) -> std::io::Result<()> {
+        let labels: Vec<String> = self.peers.iter().map(|p| crate::report::escape_controls(&p.label())).collect();
         let conns: Vec<String> = self.conns.iter().map(ConnSet::to_string).collect();
-        let mut s = String::with_capacity(self.entries.len() * 64);
-        let get = |v: &Vec<String>, i: u32| v.get(i as usize).cloned().unwrap_or_default();
-        for e in &self.entries {
-            let _ = writeln!(s, "{} => {} : {}", get(&labels, e.src), get(&labels, e.dst), get(&conns, e.conn));
+        fn get(v: &[String], i: u32) -> &str {
+            v.get(i as usize).map_or("", String::as_str)
         }
-        s
+        for e in &self.entries {
+            writeln!(w, "{} => {} : {}", get(&labels, e.src), get(&labels, e.dst), get(&conns, e.conn))?;
+        }
+        Ok(())
     }
 }
 

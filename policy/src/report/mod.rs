@@ -14,7 +14,7 @@ use crate::model::ObjectId;
 use crate::source::{LineIndex, Span};
 
 pub use sarif::to_sarif;
-pub use text::render_text;
+pub use text::{escape_controls, render_text};
 
 /// How bad a finding is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -133,6 +133,9 @@ pub struct Diagnostic {
     pub related: Vec<(String, Loc)>,
     /// Compliance tags.
     pub tags: Vec<&'static str>,
+    /// The rule could not be checked for lack of input: the finding stays info, whatever
+    /// severity the user gives the rule (a blind spot must never deny).
+    pub unverifiable: bool,
 }
 
 /// A position resolved for output: 1-based line, 1-based column in chars, byte offset.

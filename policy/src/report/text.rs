@@ -25,9 +25,10 @@ pub fn render_text(report: &Report, files: &Files<'_>) -> String {
             } else {
                 line_text.chars().count().saturating_sub(loc.start.column - 1).max(1)
             };
+            let (shown, column, width) = excerpt(line_text, loc.start.column, width);
             let _ = writeln!(out, " {pad} |");
-            let _ = writeln!(out, " {} | {}", loc.start.line, line_text);
-            let _ = writeln!(out, " {pad} | {}{}", " ".repeat(loc.start.column - 1), "^".repeat(width));
+            let _ = writeln!(out, " {} | {}", loc.start.line, shown);
+            let _ = writeln!(out, " {pad} | {}{}", " ".repeat(column - 1), "^".repeat(width));
         }
         for why in &d.explanation {
             let _ = writeln!(out, "   = why: {why}");
@@ -65,5 +66,61 @@ pub fn render_text(report: &Report, files: &Files<'_>) -> String {
         let _ = write!(out, "; suppressed by annotation: {}", suppressed.join(", "));
     }
     out.push('\n');
+    escape_controls(&out)
+}
+
+/// Longest source line shown whole; a longer one is shown around the finding.
+const MAX_EXCERPT: usize = 160;
+
+/// The part of a source line to show, the 1-based column of the finding in it, and the caret
+/// width: a long line (minified JSON, a hostile one-liner) is cut to a window around the column.
+fn excerpt(line: &str, column: usize, width: usize) -> (String, usize, usize) {
+    let len = line.chars().count();
+    if len <= MAX_EXCERPT {
+        return (line.to_string(), column, width);
+    }
+    let start = column.saturating_sub(1).saturating_sub(40).min(len.saturating_sub(MAX_EXCERPT));
+    let end = (start + MAX_EXCERPT).min(len);
+    let mut shown: String = line.chars().skip(start).take(end - start).collect();
+    let mut column = column - start;
+    if start > 0 {
+        shown.insert(0, '…');
+        column += 1;
+    }
+    if end < len {
+        shown.push('…');
+    }
+    let width = width.min((end - start + 1).saturating_sub(column.saturating_sub(1)).max(1));
+    (shown, column, width)
+}
+
+/// Text safe for a terminal: control characters other than newline and tab, and the Unicode
+/// direction overrides that reorder what is shown, are written as `\u{…}`. Names and source
+/// lines come from the input, and an escape sequence in a name must not drive the terminal.
+pub fn escape_controls(text: &str) -> String {
+    let unsafe_char = |c: char| (c.is_control() && c != '\n' && c != '\t') || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+    if !text.chars().any(unsafe_char) {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        if unsafe_char(c) {
+            let _ = write!(out, "\\u{{{:x}}}", u32::from(c));
+        } else {
+            out.push(c);
+        }
+    }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::escape_controls;
+
+    #[test]
+    fn terminal_controls_are_escaped() {
+        assert_eq!(escape_controls("a\u{1b}]0;pwned\u{7}\u{1b}[2J\tb\n"), "a\\u{1b}]0;pwned\\u{7}\\u{1b}[2J\tb\n");
+        assert_eq!(escape_controls("x\u{202e}y\r"), "x\\u{202e}y\\u{d}");
+        assert_eq!(escape_controls("plain ü"), "plain ü");
+    }
 }

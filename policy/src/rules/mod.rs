@@ -208,6 +208,7 @@ impl Diagnostics {
             edit: None,
             related: Vec::new(),
             tags: meta.tags.to_vec(),
+            unverifiable: false,
         });
         // Just pushed, so the index is in range.
         match self.items.get_mut(i) {
@@ -221,6 +222,7 @@ impl Diagnostics {
     pub fn unverifiable(&mut self, meta: &RuleMeta, object: Option<ObjectId>, loc: Loc, what: &str, coverage: &Coverage) {
         let d = self.report(meta, object, loc, format!("unverifiable: {what}; {}", coverage.blind_spot()));
         d.severity = Severity::Info;
+        d.unverifiable = true;
         d.help = Some("run the admission policy with cluster context (settings `context: cluster`), or check the manifest set with `netreach check`".into());
     }
 
@@ -229,6 +231,7 @@ impl Diagnostics {
     pub fn unverifiable_without(&mut self, meta: &RuleMeta, object: Option<ObjectId>, loc: Loc, what: &str, field: &str) {
         let d = self.report(meta, object, loc, format!("unverifiable: {what}; the cluster profile does not set `{field}`"));
         d.severity = Severity::Info;
+        d.unverifiable = true;
         d.help = Some(format!("set `{field}` in the cluster profile (`--profile`)"));
     }
 

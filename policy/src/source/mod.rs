@@ -24,12 +24,29 @@ pub struct Source {
     pub name: String,
     /// The full text.
     pub text: String,
+    /// Why the host could not read this file (not a regular file, too large, not UTF-8 or
+    /// UTF-16): reported as NR001 on the file, with `text` empty.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unreadable: Option<String>,
 }
 
 impl Source {
     /// A source from a name and its text.
     pub fn new(name: impl Into<String>, text: impl Into<String>) -> Self {
-        Self { name: name.into(), text: text.into() }
+        Self { name: name.into(), text: text.into(), unreadable: None }
+    }
+
+    /// A file the host could not read, and why.
+    pub fn unreadable(name: impl Into<String>, why: impl Into<String>) -> Self {
+        Self { name: name.into(), text: String::new(), unreadable: Some(why.into()) }
+    }
+
+    /// The documents of this source, or the one error that says why it was not read.
+    pub fn parse(&self, file: usize, limits: &Limits) -> (Vec<Document>, Vec<SyntaxError>) {
+        match &self.unreadable {
+            Some(why) => (Vec::new(), vec![SyntaxError { file, index: 0, message: why.clone(), span: Span::default() }]),
+            None => parse_source(file, &self.text, limits),
+        }
     }
 }
 

@@ -75,6 +75,7 @@ impl RuleCheck for BackendMissing {
                         let what = format!("whether Service {}/{} exists", ing.namespace, svc_ref.name);
                         let d = out.report(&meta, Some(ing.id.clone()), loc, format!("unverifiable: {what}; the input has no Service in namespace `{}`", ing.namespace));
                         d.severity = Severity::Info;
+                        d.unverifiable = true;
                         continue;
                     }
                     let d = out.report(&meta, Some(ing.id.clone()), cx.at(&ing.obj, &format!("{path}.service.name")), format!("Ingress `{}` routes to Service `{}`, which is not in namespace `{}`", ing.id.name, svc_ref.name, ing.namespace));

@@ -79,6 +79,7 @@ impl RuleCheck for IssuerMissing {
                 let what = format!("whether the {kind} `{}` referenced by `{id}` exists", r.name);
                 let d = out.report(&meta, Some(id), loc, format!("unverifiable: {what}; the input has no Issuer or ClusterIssuer"));
                 d.severity = Severity::Info;
+                d.unverifiable = true;
                 continue;
             }
             let other = found(!r.is_cluster(), Some(ns.as_str()));

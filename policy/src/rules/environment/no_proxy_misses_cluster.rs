@@ -85,6 +85,7 @@ impl RuleCheck for NoProxyMissesCluster {
                         let what = format!("whether `{name}` of container `{}` in `{}` exempts cluster names (it comes from `valueFrom`)", c.name, w.display());
                         let d = out.report(&meta, Some(w.id.clone()), loc, format!("unverifiable: {what}"));
                         d.severity = Severity::Info;
+                        d.unverifiable = true;
                         continue;
                     }
                     None => (None, NoProxy::default()),
