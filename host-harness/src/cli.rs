@@ -231,7 +231,7 @@ fn render_check(report: &netreach_policy::Report, sources: &[Source], a: &Args) 
     let out = if a.output == "json" {
         format!("{}\n", report.to_json())
     } else if a.output == "sarif" {
-        format!("{}\n", netreach_policy::report::to_sarif(&report))
+        format!("{}\n", netreach_policy::report::to_sarif(report))
     } else {
         let files = Files::new(sources.iter().map(|s| (s.name.as_str(), s.text.as_str())));
         render_text(report, &files)

@@ -77,11 +77,14 @@ pub struct Limits {
     pub max_alias_nodes: usize,
     /// Most nodes in one document once its aliases are expanded.
     pub max_nodes: usize,
+    /// Most entries of the flow collections (`[…]`, `{…}`) of one document that is not plain
+    /// JSON: the YAML scanner holds them all until the collection closes.
+    pub max_flow_entries: usize,
 }
 
 impl Default for Limits {
     fn default() -> Self {
-        Self { max_document_bytes: 8 * 1024 * 1024, max_depth: 100, max_alias_nodes: 10_000, max_nodes: 1_000_000 }
+        Self { max_document_bytes: 8 * 1024 * 1024, max_depth: 100, max_alias_nodes: 10_000, max_nodes: 1_000_000, max_flow_entries: 100_000 }
     }
 }
 

@@ -34,10 +34,18 @@ pub fn parse_source(file: usize, text: &str, limits: &Limits) -> (Vec<Document>,
             continue;
         }
         let positions = |node: usize| Positions { text: Arc::clone(&shared), chunk, node, limits: *limits, spans: Arc::default() };
-        if let Some((value, span)) = json_document(body) {
+        if let Some((value, span)) = json_document(body, limits) {
             let span = Span::new(chunk.start + span.start, chunk.start + span.end);
             docs.push(Document { file, index, value, span, positions: positions(0) });
             index += 1;
+            continue;
+        }
+        if let Some(at) = flow_entries_over(body, limits.max_flow_entries) {
+            let message = format!(
+                "a flow collection (`[…]` or `{{…}}`) of more than {} entries outside plain JSON: write it as block YAML",
+                limits.max_flow_entries
+            );
+            error(message, chunk.start + at);
             continue;
         }
         match Tree::load(body, limits) {
@@ -62,29 +70,91 @@ pub fn parse_source(file: usize, text: &str, limits: &Limits) -> (Vec<Document>,
 
 /// A chunk that is one JSON value (what API servers and admission hosts send), with the span of
 /// that value inside the chunk. JSON is YAML, so the YAML path would read the same value, slower.
-fn json_document(body: &str) -> Option<(Value, Span)> {
+fn json_document(body: &str, limits: &Limits) -> Option<(Value, Span)> {
     let trimmed = body.trim_start();
     if !trimmed.starts_with(['{', '[']) {
         return None;
     }
-    let StrictValue(value) = serde_json::from_str(body).ok()?;
+    let budget = std::cell::Cell::new(limits.max_nodes);
+    let mut de = serde_json::Deserializer::from_str(body);
+    let value = serde::de::DeserializeSeed::deserialize(StrictSeed { budget: &budget, depth: limits.max_depth }, &mut de).ok()?;
+    de.end().ok()?;
     let start = body.len() - trimmed.len();
     Some((value, Span::new(start, body.trim_end().len())))
 }
 
-/// A JSON value whose objects may not repeat a key: `serde_json::Value` keeps the last one
-/// silently, where the YAML path (and the API server's strict decoding) refuses the document.
-struct StrictValue(Value);
+/// Where the entries of flow collections first pass `max`, if they do. The YAML scanner holds
+/// every token of a flow collection that could still be a mapping key (`[…]: v`) until the
+/// collection closes, about 300 bytes a token, so a wide one is refused before it is scanned.
+/// Plain JSON never comes here: it is read by `serde_json`.
+fn flow_entries_over(body: &str, max: usize) -> Option<usize> {
+    let mut depth = 0usize;
+    let mut entries = 0usize;
+    let mut quote: Option<char> = None;
+    let mut in_comment = false;
+    let mut prev = ' ';
+    for (i, c) in body.char_indices() {
+        if c == '\n' {
+            in_comment = false;
+        }
+        if in_comment {
+            prev = c;
+            continue;
+        }
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '"' | '\'') if prev.is_whitespace() || matches!(prev, '[' | '{' | ',' | ':' | '-' | '?') => quote = Some(c),
+            (None, '#') if prev.is_whitespace() => in_comment = true,
+            (None, '[' | '{') => {
+                depth += 1;
+                entries += 1;
+            }
+            (None, ']' | '}') => depth = depth.saturating_sub(1),
+            (None, ',') if depth > 0 => entries += 1,
+            _ => {}
+        }
+        if entries > max {
+            return Some(i);
+        }
+        prev = c;
+    }
+    None
+}
 
-impl<'de> serde::Deserialize<'de> for StrictValue {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(StrictVisitor).map(StrictValue)
+/// A JSON value whose objects may not repeat a key (`serde_json::Value` keeps the last one
+/// silently, where the YAML path and the API server's strict decoding refuse the document),
+/// read with a budget of nodes: a JSON document over it goes down the YAML path, which says why.
+#[derive(Clone, Copy)]
+struct StrictSeed<'b> {
+    budget: &'b std::cell::Cell<usize>,
+    /// Levels still allowed under this value (the YAML path's depth limit, the same here).
+    depth: usize,
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for StrictSeed<'_> {
+    type Value = Value;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        let left = self.budget.get();
+        if left == 0 {
+            return Err(serde::de::Error::custom("too many nodes"));
+        }
+        self.budget.set(left - 1);
+        d.deserialize_any(self)
     }
 }
 
-struct StrictVisitor;
+impl StrictSeed<'_> {
+    fn inner<E: serde::de::Error>(self) -> Result<Self, E> {
+        match self.depth.checked_sub(1) {
+            Some(depth) => Ok(StrictSeed { depth, ..self }),
+            None => Err(E::custom("nesting too deep")),
+        }
+    }
+}
 
-impl<'de> serde::de::Visitor<'de> for StrictVisitor {
+impl<'de> serde::de::Visitor<'de> for StrictSeed<'_> {
     type Value = Value;
 
     fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -112,16 +182,18 @@ impl<'de> serde::de::Visitor<'de> for StrictVisitor {
         Ok(Value::Null)
     }
     fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let inner = self.inner()?;
         let mut out = Vec::new();
-        while let Some(StrictValue(v)) = seq.next_element()? {
+        while let Some(v) = seq.next_element_seed(inner)? {
             out.push(v);
         }
         Ok(Value::Array(out))
     }
     fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let inner = self.inner()?;
         let mut out = Map::new();
         while let Some(key) = map.next_key::<String>()? {
-            let StrictValue(v) = map.next_value()?;
+            let v = map.next_value_seed(inner)?;
             if out.contains_key(&key) {
                 return Err(serde::de::Error::custom(format!("duplicated key `{key}`")));
             }
