@@ -115,3 +115,27 @@ fn limits_and_broken_modules_become_errors() {
     let empty = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
     assert!(matches!(WasmHost::new(&empty, Limits::default()), Err(HostError::Load(_))));
 }
+
+/// Nesting and alias bombs that once overflowed the module's stack (4,000 levels of `? `) get
+/// the native answer, NR001, from the module too; the module's cache gives the same answers.
+#[test]
+fn hostile_nesting_gets_the_native_answer_in_wasm() {
+    let host = WasmHost::core(Limits::default()).unwrap();
+    let mut tagged = String::from("a0: &a0 !t [x, x, x, x, x, x, x, x, x, x]\n");
+    for l in 1..=7 {
+        tagged.push_str(&format!("a{l}: &a{l} !t [{}]\n", vec![format!("*a{}", l - 1); 10].join(", ")));
+    }
+    for text in ["? ".repeat(20_000) + "x", "? - ".repeat(20_000) + "x", "[".repeat(100_000), tagged] {
+        let req = request(vec![Source::new("deep.yaml", format!("{text}\n---\napiVersion: v1\nkind: Namespace\nmetadata: {{name: shop}}\n"))], None);
+        let wasm = host.check_json(&req).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(wasm, check_json(&req), "{text:.20}");
+        assert!(wasm.contains("\"NR001\""), "{wasm}");
+    }
+    let dir = std::env::temp_dir().join(format!("netreach-wasm-cache-{}", std::process::id()));
+    let first = WasmHost::cached(netreach_host_harness::artifacts::CORE, Limits::default(), Some(&dir)).unwrap();
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1, "the compiled module is written once");
+    let second = WasmHost::cached(netreach_host_harness::artifacts::CORE, Limits::default(), Some(&dir)).unwrap();
+    let req = request(vec![Source::new("a.yaml", "apiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n")], None);
+    assert_eq!(first.check_json(&req).unwrap(), second.check_json(&req).unwrap());
+    std::fs::remove_dir_all(&dir).ok();
+}
