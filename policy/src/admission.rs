@@ -217,14 +217,14 @@ pub fn reviewed_object(request: &Value) -> Option<&Value> {
 /// which show `coverage` of the cluster.
 pub fn review(request: &Value, settings: &Settings, context: Vec<Source>, coverage: Coverage) -> Result<Review, String> {
     if !request.is_object() {
-        return Err(format!("the admission `request` is {}, not a mapping", json_type(request)));
+        return Err(format!("the admission `request` is {}, not a mapping", crate::model::type_name(request)));
     }
     let Some(object) = reviewed_object(request) else {
         return Ok(Review { verdict: Verdict { accepted: true, message: None, code: None, warnings: Vec::new() }, findings: Vec::new() });
     };
     if !object.is_object() {
         // Never allowed unread: the API server sends objects only, so this is a forged request.
-        let message = format!("the reviewed `object` is {}, not a Kubernetes object", json_type(object));
+        let message = format!("the reviewed `object` is {}, not a Kubernetes object", crate::model::type_name(object));
         return Ok(Review { verdict: Verdict { accepted: false, code: Some(400), message: Some(message), warnings: Vec::new() }, findings: Vec::new() });
     }
     let mut options = settings.options()?;
@@ -238,18 +238,6 @@ pub fn review(request: &Value, settings: &Settings, context: Vec<Source>, covera
     sources.extend(context.into_iter().filter(|s| s.name != OBJECT_FILE));
     let report = check(&sources, &options);
     Ok(review_from_report(report))
-}
-
-/// A JSON value's type, as a message names it.
-fn json_type(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "a list",
-        Value::Object(_) => "a mapping",
-    }
 }
 
 /// Turn the report of a check (reviewed object in [`OBJECT_FILE`]) into a verdict.

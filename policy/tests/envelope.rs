@@ -5,34 +5,15 @@
 
 #![allow(clippy::panic, clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used)] // test code
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 
 #[path = "../benches/support/hostile.rs"]
 mod hostile;
+#[path = "../benches/support/counting.rs"]
+mod counting;
 
+use counting::{reset_peak, Counting, PEAK};
 use netreach_policy::{check, Options, Source};
-
-struct Counting;
-
-static LIVE: AtomicUsize = AtomicUsize::new(0);
-static PEAK: AtomicUsize = AtomicUsize::new(0);
-
-// SAFETY: forwards to the system allocator; only counts.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let p = unsafe { System.alloc(layout) };
-        if !p.is_null() {
-            let now = LIVE.fetch_add(layout.size(), Ordering::Relaxed) + layout.size();
-            PEAK.fetch_max(now, Ordering::Relaxed);
-        }
-        p
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        unsafe { System.dealloc(ptr, layout) };
-        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
-    }
-}
 
 #[global_allocator]
 static ALLOC: Counting = Counting;
@@ -50,8 +31,7 @@ fn every_hostile_input_is_answered_within_256_mb() {
     let mut over = Vec::new();
     for (name, text) in hostile::inputs() {
         assert!(text.len() <= 8 * 1024 * 1024 + 1024, "{name} is {} bytes", text.len());
-        let before = LIVE.load(Ordering::Relaxed);
-        PEAK.store(before, Ordering::Relaxed);
+        let before = reset_peak();
         let sources = [Source::new("hostile.yaml", text)];
         let report = check(&sources, &Options::default());
         let peak = PEAK.load(Ordering::Relaxed).saturating_sub(before);

@@ -1026,7 +1026,8 @@ fn with_path_types(spec: Option<&Value>) -> Option<Value> {
     Some(spec)
 }
 
-fn type_name(v: &Value) -> &'static str {
+/// A JSON value's type as messages name it ("a number", "a mapping").
+pub(crate) fn type_name(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",
