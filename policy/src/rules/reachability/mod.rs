@@ -258,9 +258,9 @@ fn allow_policy(description: String, namespace: &str, name: &str, labels: &Label
 
 /// `allow-<what>-<workload>`, a policy name for a fix.
 fn fix_name(what: &str, w: &Workload) -> String {
-    let mut n = format!("allow-{what}-{}", w.id.name);
-    n.truncate(253);
-    n
+    let n = format!("allow-{what}-{}", w.id.name);
+    // A workload name from the input may hold any character: cut at a char boundary.
+    n.chars().take(253).collect()
 }
 
 /// Whether `w` talks to the Kubernetes API: declared by annotation, bound to a Role or
