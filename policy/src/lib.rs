@@ -94,7 +94,7 @@ pub fn check_selected(sources: &[Source], ws: &Workspace, options: &Options) -> 
         // an object of that name is already there (the user then merges by hand).
         if let (None, Some(fix)) = (&d.edit, &d.fix) {
             if fix.patch.starts_with("apiVersion:") && !ws.declares(&fix.target) {
-                d.edit = Some(report::Edit::AppendDocument { file: d.loc.file });
+                d.edit = Some(Box::new(report::Edit::AppendDocument { file: d.loc.file }));
             }
         }
         if let Some(s) = options.severity.get(d.rule).filter(|_| !d.unverifiable) {

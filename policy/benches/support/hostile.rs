@@ -51,5 +51,18 @@ pub fn inputs() -> Vec<(&'static str, String)> {
         i += 1;
     }
     out.push(("many-policies", policies));
+    // 90 levels of 1,000-character keys over 96,000 leaves, in a policy with a finding: a
+    // position table that wrote out every field's path would hold 90 KB per leaf.
+    let mut deep = String::from("apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: deep}\nspec:\n  podSelector: {matchLabels: {\"bad key!\": x}}\n");
+    for level in 0..90 {
+        deep.push_str(&" ".repeat(2 + 2 * level));
+        deep.push_str(&format!("{}{level}:\n", "k".repeat(1000)));
+    }
+    let indent = " ".repeat(2 + 2 * 90);
+    for map in 0..4 {
+        let items: Vec<String> = (0..24_000).map(|i| format!("a{i}: 1")).collect();
+        deep.push_str(&format!("{indent}m{map}: {{{}}}\n", items.join(", ")));
+    }
+    out.push(("deep-long-keys", deep));
     out
 }

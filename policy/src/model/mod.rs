@@ -314,7 +314,7 @@ pub struct Problem {
     /// Message.
     pub message: String,
     /// The object, when known.
-    pub object: Option<ObjectId>,
+    pub object: Option<Box<ObjectId>>,
     /// Other places involved.
     pub related: Vec<(String, Loc)>,
 }
@@ -391,8 +391,9 @@ pub struct Workspace {
     pub destination_rules: Vec<DestinationRule>,
     /// Per-object rule suppressions.
     pub suppressions: Vec<Suppression>,
-    /// Every object with a kind, namespace and name, valid or not, and where it is written.
-    pub declared: Vec<(ObjectId, ObjRef)>,
+    /// Every object with a kind, namespace and name, valid or not: where it is first written,
+    /// keyed by (kind, namespace, name), since findings ask for it once each.
+    declared: HashMap<(String, Option<String>, String), ObjRef>,
     /// Input problems.
     pub problems: Vec<Problem>,
     /// Objects of kinds that are not analysed, per kind.
@@ -411,13 +412,19 @@ impl Workspace {
         let mut ws = Workspace::start(options);
         let mut seen: Seen = HashMap::new();
         for (file, src) in sources.iter().enumerate() {
-            let (docs, errors) = src.parse(file, &options.limits);
+            let mut errors = Vec::new();
+            // Each document becomes typed model as soon as it is read: the raw data of every
+            // document at once would cost several times the model.
+            src.parse_each(
+                file,
+                &options.limits,
+                &mut |mut doc| {
+                    let value = std::mem::take(&mut doc.value);
+                    ws.add_document(doc, &value, options, &mut seen);
+                },
+                &mut |e| errors.push(e),
+            );
             ws.add_source(file, &src.name, &errors);
-            for mut doc in docs {
-                // The typed model keeps what is needed; the raw tree would only cost memory.
-                let value = std::mem::take(&mut doc.value);
-                ws.add_document(doc, &value, options, &mut seen);
-            }
         }
         ws.finish(seen)
     }
@@ -466,6 +473,11 @@ impl Workspace {
     fn finish(mut self, seen: Seen) -> Self {
         self.report_duplicates(seen);
         self.imply_namespaces();
+        // Large inputs leave these up to half empty; they live for the whole check.
+        self.documents.shrink_to_fit();
+        self.problems.shrink_to_fit();
+        self.workloads.shrink_to_fit();
+        self.policies.shrink_to_fit();
         self
     }
 
@@ -526,7 +538,7 @@ impl Workspace {
 
     /// Where the object of this kind, namespace and name (API versions aside) is written.
     pub fn written(&self, id: &ObjectId) -> Option<&ObjRef> {
-        self.declared.iter().find(|(o, _)| o.kind == id.kind && o.namespace == id.namespace && o.name == id.name).map(|(_, r)| r)
+        self.declared.get(&(id.kind.clone(), id.namespace.clone(), id.name.clone()))
     }
 
     /// An edit that adds `rule` to the [`SKIP_ANNOTATION`] of `object`, creating the annotation
@@ -599,7 +611,7 @@ impl Workspace {
 
     fn problem(&mut self, kind: ProblemKind, obj: &ObjRef, field: &str, message: String, object: Option<ObjectId>) {
         let loc = self.loc(obj, field);
-        self.problems.push(Problem { kind, loc, message, object, related: Vec::new() });
+        self.problems.push(Problem { kind, loc, message, object: object.map(Box::new), related: Vec::new() });
     }
 
     fn load_value(
@@ -683,7 +695,7 @@ impl Workspace {
             return;
         }
         let id = ObjectId { api_version, kind: kind.clone(), name: name.clone(), namespace: namespace.clone() };
-        self.declared.push((id.clone(), obj.clone()));
+        self.declared.entry((kind.clone(), namespace.clone(), name.clone())).or_insert_with(|| obj.clone());
         if let Some(v) = meta.annotations.as_ref().and_then(|a| a.get(SKIP_ANNOTATION)) {
             let rules = v.split(|c: char| c == ',' || c.is_whitespace()).filter(|r| !r.is_empty()).map(str::to_string).collect();
             self.suppressions.push(Suppression { id: id.clone(), obj: obj.clone(), rules });
@@ -956,7 +968,7 @@ impl Workspace {
                     kind: ProblemKind::Duplicate,
                     loc,
                     message: format!("{id} is already defined; only one object of a kind may have a given name"),
-                    object: Some(id.clone()),
+                    object: Some(Box::new(id.clone())),
                     related: vec![("first defined here".to_string(), first_loc.clone())],
                 });
             }

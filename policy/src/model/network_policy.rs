@@ -64,7 +64,7 @@ pub struct PolicyTypes {
 }
 
 /// Which namespaces a pod peer looks in.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum NamespaceScope {
     /// No `namespaceSelector`: the policy's own namespace.
     Own(String),

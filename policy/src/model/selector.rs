@@ -20,7 +20,7 @@ pub fn contains_labels(labels: &Labels, wanted: &Labels) -> bool {
 }
 
 /// One requirement of a selector.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Requirement {
     /// Key present with one of the values (`matchLabels` entries become a one-value `In`).
     In(String, BTreeSet<String>),
@@ -52,7 +52,7 @@ impl Requirement {
 
 /// A checked label selector. An invalid selector (unknown operator, `In` without values…)
 /// matches nothing: the API would reject it, and netreach never guesses an allowance.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 pub struct Selector {
     /// All must hold.
     pub requirements: Vec<Requirement>,

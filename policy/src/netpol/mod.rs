@@ -9,13 +9,14 @@ mod connlist;
 mod explain;
 mod ports;
 
+use std::collections::HashMap;
 use std::net::IpAddr;
 
 pub use connlist::{ConnEntry, Connectivity, PeerRef};
 pub use explain::{Endpoint, KnownPods, SideVerdict, Target, Verdict};
 pub use ports::{ConnSet, PortSet};
 
-use crate::model::{ContainerPort, NamespaceScope, NetworkPolicy, PeerKind, PortMatch, PortSel, Protocol, Rule, Workload, Workspace};
+use crate::model::{ContainerPort, Labels, Requirement, Selector, NamespaceScope, NetworkPolicy, PeerKind, PortMatch, PortSel, Protocol, Rule, Workload, Workspace};
 
 /// Direction of a rule.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -45,20 +46,34 @@ impl Direction {
     }
 }
 
-/// A fixed-size set of workload indices.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+/// A set of workload indices. Words are allocated up to the highest member only: most rules
+/// of a large input select few pods or none (ipBlock-only rules).
+#[derive(Debug, Clone, Default)]
 pub struct BitSet {
     words: Vec<u64>,
 }
 
 impl BitSet {
-    fn new(n: usize) -> Self {
-        Self { words: vec![0; n.div_ceil(64)] }
+    fn new() -> Self {
+        Self::default()
     }
 
     fn insert(&mut self, i: usize) {
-        if let Some(w) = self.words.get_mut(i / 64) {
+        let wi = i / 64;
+        if self.words.len() <= wi {
+            self.words.resize(wi + 1, 0);
+        }
+        if let Some(w) = self.words.get_mut(wi) {
             *w |= 1 << (i % 64);
+        }
+    }
+
+    fn union_with(&mut self, other: &BitSet) {
+        if self.words.len() < other.words.len() {
+            self.words.resize(other.words.len(), 0);
+        }
+        for (w, o) in self.words.iter_mut().zip(&other.words) {
+            *w |= o;
         }
     }
 
@@ -166,7 +181,7 @@ pub struct Engine<'w> {
     /// Per policy: the workloads its podSelector selects (whatever its policyTypes).
     selected: Vec<Vec<usize>>,
     /// Workloads per namespace, in input order.
-    by_namespace: std::collections::HashMap<String, Vec<usize>>,
+    by_namespace: HashMap<String, Vec<usize>>,
 }
 
 impl<'w> Engine<'w> {
@@ -176,18 +191,12 @@ impl<'w> Engine<'w> {
         let mut ingress_by = vec![Vec::new(); n];
         let mut egress_by = vec![Vec::new(); n];
         let mut compiled = Vec::with_capacity(ws.policies.len());
-        // Workloads per namespace, so own-namespace peers and policy selection scan only those.
-        let mut by_ns: std::collections::HashMap<&str, Vec<usize>> = std::collections::HashMap::new();
-        for (i, w) in ws.workloads.iter().enumerate() {
-            by_ns.entry(w.namespace.as_str()).or_default().push(i);
-        }
-        let mut ns_cache: std::collections::HashMap<String, BitSet> = std::collections::HashMap::new();
-        // Only pods whose manifest carries an IP can be matched by an ipBlock.
-        let with_ips: Vec<usize> = ws.workloads.iter().enumerate().filter(|(_, w)| !w.ips.is_empty()).map(|(i, _)| i).collect();
+        let mut ix = Indexes::new(ws);
         let mut next_rule = 0;
         let mut selected = vec![Vec::new(); ws.policies.len()];
         for (pi, p) in ws.policies.iter().enumerate() {
-            for &wi in by_ns.get(p.namespace.as_str()).map_or(&[][..], Vec::as_slice) {
+            let own = ix.by_ns.get(p.namespace.as_str()).map_or(&[][..], Vec::as_slice);
+            for &wi in own {
                 let Some(w) = ws.workloads.get(wi) else { continue };
                 if p.pod_selector.matches(&w.labels) {
                     if let Some(v) = selected.get_mut(pi) {
@@ -209,7 +218,7 @@ impl<'w> Engine<'w> {
                 rules
                     .iter()
                     .map(|r| {
-                        let mut c = compile_rule(ws, r, &by_ns, &mut ns_cache, &with_ips, n);
+                        let mut c = compile_rule(ws, r, &mut ix);
                         c.id = next_rule;
                         next_rule += 1;
                         c
@@ -220,7 +229,7 @@ impl<'w> Engine<'w> {
             let egress = if p.policy_types.egress { compile(&p.egress) } else { Vec::new() };
             compiled.push(CompiledPolicy { ingress, egress });
         }
-        let by_namespace = by_ns.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+        let by_namespace = ix.by_ns.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
         Self { ws, ingress_by, egress_by, compiled, rule_count: next_rule, selected, by_namespace }
     }
 
@@ -335,50 +344,168 @@ impl<'w> Engine<'w> {
     }
 }
 
-fn compile_rule(
-    ws: &Workspace,
-    rule: &Rule,
-    by_ns: &std::collections::HashMap<&str, Vec<usize>>,
-    ns_cache: &mut std::collections::HashMap<String, BitSet>,
-    with_ips: &[usize],
-    n: usize,
-) -> CompiledRule {
-    let mut pods = BitSet::new(n);
+/// Items (workloads or namespaces) by label, so a selector is matched only against the items
+/// that carry one of its required labels, not against every item.
+struct LabelIndex<'a> {
+    /// Items, ascending, per (key, value).
+    by_pair: HashMap<(&'a str, &'a str), Vec<usize>>,
+    /// Items, ascending, per key.
+    by_key: HashMap<&'a str, Vec<usize>>,
+}
+
+impl<'a> LabelIndex<'a> {
+    fn new(labels: impl Iterator<Item = &'a Labels>) -> Self {
+        let mut by_pair: HashMap<(&str, &str), Vec<usize>> = HashMap::new();
+        let mut by_key: HashMap<&str, Vec<usize>> = HashMap::new();
+        for (i, l) in labels.enumerate() {
+            for (k, v) in l {
+                by_pair.entry((k.as_str(), v.as_str())).or_default().push(i);
+                by_key.entry(k.as_str()).or_default().push(i);
+            }
+        }
+        Self { by_pair, by_key }
+    }
+
+    /// The items that can match `sel`, ascending: those of its narrowest `In`/`Exists`
+    /// requirement. `None` when it has none (`{}`, or only negative requirements), so every
+    /// item must be tried. A superset: callers still check `sel.matches`.
+    fn candidates(&self, sel: &Selector) -> Option<Vec<usize>> {
+        let mut best: Option<(usize, &Requirement)> = None;
+        for r in &sel.requirements {
+            let size = match r {
+                Requirement::In(k, vs) => vs.iter().map(|v| self.by_pair.get(&(k.as_str(), v.as_str())).map_or(0, Vec::len)).sum(),
+                Requirement::Exists(k) => self.by_key.get(k.as_str()).map_or(0, Vec::len),
+                Requirement::NotIn(..) | Requirement::DoesNotExist(_) => continue,
+            };
+            if best.is_none_or(|(b, _)| size < b) {
+                best = Some((size, r));
+            }
+        }
+        let (_, r) = best?;
+        Some(match r {
+            Requirement::In(k, vs) => {
+                let mut out: Vec<usize> =
+                    vs.iter().flat_map(|v| self.by_pair.get(&(k.as_str(), v.as_str())).into_iter().flatten().copied()).collect();
+                out.sort_unstable();
+                out.dedup();
+                out
+            }
+            Requirement::Exists(k) => self.by_key.get(k.as_str()).cloned().unwrap_or_default(),
+            Requirement::NotIn(..) | Requirement::DoesNotExist(_) => Vec::new(),
+        })
+    }
+}
+
+/// What the engine builds once and every rule compilation reads.
+struct Indexes<'w> {
+    /// Workloads per namespace, ascending.
+    by_ns: HashMap<&'w str, Vec<usize>>,
+    /// Workloads by label.
+    pods: LabelIndex<'w>,
+    /// Namespaces (in name order) and their index by label.
+    namespaces: Vec<&'w crate::model::Namespace>,
+    ns_labels: LabelIndex<'w>,
+    /// Workloads of the namespaces a namespaceSelector selects, per selector.
+    ns_cache: HashMap<Selector, BitSet>,
+    /// Workloads a pod peer selects, per (namespace scope, pod selector): policies repeat the
+    /// same peers, and matching one is a pass over many pods.
+    peer_cache: HashMap<(NamespaceScope, Selector), BitSet>,
+    /// Only pods whose manifest carries an IP can be matched by an ipBlock.
+    with_ips: Vec<usize>,
+}
+
+impl<'w> Indexes<'w> {
+    fn new(ws: &'w Workspace) -> Self {
+        let mut by_ns: HashMap<&str, Vec<usize>> = HashMap::new();
+        for (i, w) in ws.workloads.iter().enumerate() {
+            by_ns.entry(w.namespace.as_str()).or_default().push(i);
+        }
+        let namespaces: Vec<_> = ws.namespaces.values().collect();
+        Self {
+            by_ns,
+            pods: LabelIndex::new(ws.workloads.iter().map(|w| &w.labels)),
+            ns_labels: LabelIndex::new(namespaces.iter().map(|ns| &ns.labels)),
+            namespaces,
+            ns_cache: HashMap::new(),
+            peer_cache: HashMap::new(),
+            with_ips: ws.workloads.iter().enumerate().filter(|(_, w)| !w.ips.is_empty()).map(|(i, _)| i).collect(),
+        }
+    }
+
+    /// Workloads in the namespaces `nsel` selects.
+    fn selected_namespaces(&mut self, nsel: &Selector) -> &BitSet {
+        let key = nsel.clone();
+        let Self { by_ns, namespaces, ns_labels, .. } = self;
+        self.ns_cache.entry(key).or_insert_with(|| {
+            let mut s = BitSet::new();
+            let all: Vec<usize>;
+            let candidates = match ns_labels.candidates(nsel) {
+                Some(c) => c,
+                None => {
+                    all = (0..namespaces.len()).collect();
+                    all
+                }
+            };
+            for ns in candidates.iter().filter_map(|&i| namespaces.get(i)).filter(|ns| nsel.matches(&ns.labels)) {
+                by_ns.get(ns.name.as_str()).into_iter().flatten().for_each(|&i| s.insert(i));
+            }
+            s
+        })
+    }
+}
+
+/// Workloads a pod peer (namespace scope and pod selector, ANDed) selects.
+fn pod_peer(ws: &Workspace, namespaces: &NamespaceScope, sel: &Selector, ix: &mut Indexes<'_>) -> BitSet {
+    let mut pods = BitSet::new();
+    if sel.invalid.is_some() {
+        return pods;
+    }
+    let matches = |i: usize| ws.workloads.get(i).is_some_and(|w| sel.matches(&w.labels));
+    let candidates = ix.pods.candidates(sel);
+    match namespaces {
+        NamespaceScope::Own(ns) => {
+            let own = ix.by_ns.get(ns.as_str()).map_or(&[][..], Vec::as_slice);
+            match candidates {
+                Some(c) if c.len() < own.len() => {
+                    let in_ns = |i: usize| ws.workloads.get(i).is_some_and(|w| w.namespace == *ns);
+                    c.into_iter().filter(|&i| in_ns(i) && matches(i)).for_each(|i| pods.insert(i));
+                }
+                _ => own.iter().copied().filter(|&i| matches(i)).for_each(|i| pods.insert(i)),
+            }
+        }
+        NamespaceScope::Selected(nsel) => {
+            if nsel.invalid.is_some() {
+                return pods;
+            }
+            let scope = ix.selected_namespaces(nsel);
+            match candidates {
+                Some(c) => c.into_iter().filter(|&i| scope.contains(i) && matches(i)).for_each(|i| pods.insert(i)),
+                None if sel.is_everything() => pods.union_with(scope),
+                None => scope.iter().filter(|&i| matches(i)).for_each(|i| pods.insert(i)),
+            }
+        }
+    }
+    pods
+}
+
+fn compile_rule(ws: &Workspace, rule: &Rule, ix: &mut Indexes<'_>) -> CompiledRule {
+    let mut pods = BitSet::new();
     let mut blocks = Vec::new();
     for peer in rule.peers.iter().flatten() {
         match &peer.kind {
             PeerKind::Pods { namespaces, pods: sel } => {
-                let own;
-                let candidates: &[usize] = match namespaces {
-                    NamespaceScope::Own(ns) => by_ns.get(ns.as_str()).map_or(&[], Vec::as_slice),
-                    NamespaceScope::Selected(nsel) => {
-                        let key = nsel.to_string();
-                        let set = ns_cache.entry(key).or_insert_with(|| {
-                            let mut s = BitSet::new(n);
-                            for ns in ws.namespaces.values().filter(|ns| nsel.matches(&ns.labels)) {
-                                for &i in by_ns.get(ns.name.as_str()).map_or(&[][..], Vec::as_slice) {
-                                    s.insert(i);
-                                }
-                            }
-                            s
-                        });
-                        own = if nsel.invalid.is_some() { Vec::new() } else { set.iter().collect() };
-                        &own
-                    }
-                };
-                if sel.is_everything() {
-                    candidates.iter().for_each(|&i| pods.insert(i));
-                } else {
-                    for &i in candidates {
-                        if ws.workloads.get(i).is_some_and(|w| sel.matches(&w.labels)) {
-                            pods.insert(i);
-                        }
-                    }
+                let key = (namespaces.clone(), sel.clone());
+                if let Some(set) = ix.peer_cache.get(&key) {
+                    pods.union_with(set);
+                    continue;
                 }
+                let set = pod_peer(ws, namespaces, sel, ix);
+                pods.union_with(&set);
+                ix.peer_cache.insert(key, set);
             }
             PeerKind::IpBlock { cidr, except } => {
                 blocks.push((*cidr, except.clone()));
-                for &i in with_ips {
+                for &i in &ix.with_ips {
                     if ws.workloads.get(i).is_some_and(|w| w.ips.iter().any(|ip| block_contains(cidr, except, *ip))) {
                         pods.insert(i);
                     }

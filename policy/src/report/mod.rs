@@ -118,7 +118,7 @@ pub struct Diagnostic {
     /// What is wrong, naming the object and field.
     pub message: String,
     /// The object the finding is about.
-    pub object: Option<ObjectId>,
+    pub object: Option<Box<ObjectId>>,
     /// Where.
     pub loc: Loc,
     /// Why: the chain of facts behind the finding.
@@ -126,16 +126,24 @@ pub struct Diagnostic {
     /// How to fix it, in words.
     pub help: Option<String>,
     /// How to fix it, as a patch.
-    pub fix: Option<Fix>,
+    pub fix: Option<Box<Fix>>,
     /// How the patch applies to the input, when it can be applied in place.
-    pub edit: Option<Edit>,
+    pub edit: Option<Box<Edit>>,
     /// Other places involved.
     pub related: Vec<(String, Loc)>,
     /// Compliance tags.
-    pub tags: Vec<&'static str>,
+    pub tags: &'static [&'static str],
     /// The rule could not be checked for lack of input: the finding stays info, whatever
     /// severity the user gives the rule (a blind spot must never deny).
     pub unverifiable: bool,
+}
+
+impl Diagnostic {
+    /// Attach the patch that fixes the finding (boxed: most findings have none, and a report
+    /// can hold hundreds of thousands of findings).
+    pub fn set_fix(&mut self, fix: Fix) {
+        self.fix = Some(Box::new(fix));
+    }
 }
 
 /// A position resolved for output: 1-based line, 1-based column in chars, byte offset.
@@ -181,7 +189,7 @@ pub struct ReportDiagnostic {
     pub explanation: Vec<String>,
     /// The suggested patch.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub fix: Option<Fix>,
+    pub fix: Option<Box<Fix>>,
     /// How to fix it, in words.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub help: Option<String>,
@@ -193,7 +201,7 @@ pub struct ReportDiagnostic {
     pub name: String,
     /// The object concerned.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub object: Option<ObjectId>,
+    pub object: Option<Box<ObjectId>>,
     /// Other places involved.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub related: Vec<Related>,
@@ -340,39 +348,39 @@ pub fn build_report(files: &Files<'_>, mut diags: Vec<Diagnostic>, mut summary: 
     });
     diags.dedup();
     let mut findings = Findings::default();
-    let diagnostics = diags
-        .into_iter()
-        .map(|d| {
-            match d.severity {
-                Severity::Error => findings.error += 1,
-                Severity::Warning => findings.warning += 1,
-                Severity::Info => findings.info += 1,
+    let mut diagnostics = Vec::with_capacity(diags.len());
+    // Popped from the back, the finding list shrinks as the report grows, so a report of
+    // hundreds of thousands of findings is not held twice.
+    diags.reverse();
+    while let Some(d) = diags.pop() {
+        if diags.len() < diags.capacity() / 2 {
+            diags.shrink_to_fit();
+        }
+        match d.severity {
+            Severity::Error => findings.error += 1,
+            Severity::Warning => findings.warning += 1,
+            Severity::Info => findings.info += 1,
+        }
+        let fix = d.fix.map(|mut f| {
+            if let Some(e) = &d.edit {
+                f.edits = vec![files.resolve_edit(e, &f.patch)];
             }
-            let fix = d.fix.map(|mut f| {
-                if let Some(e) = &d.edit {
-                    f.edits = vec![files.resolve_edit(e, &f.patch)];
-                }
-                f
-            });
-            ReportDiagnostic {
-                explanation: d.explanation,
-                fix,
-                help: d.help,
-                location: files.resolve(&d.loc),
-                message: d.message,
-                name: d.name.to_string(),
-                object: d.object,
-                related: d
-                    .related
-                    .iter()
-                    .map(|(m, l)| Related { location: files.resolve(l), message: m.clone() })
-                    .collect(),
-                rule: d.rule.to_string(),
-                severity: d.severity,
-                tags: d.tags.iter().map(|t| t.to_string()).collect(),
-            }
-        })
-        .collect();
+            f
+        });
+        diagnostics.push(ReportDiagnostic {
+            explanation: d.explanation,
+            fix,
+            help: d.help,
+            location: files.resolve(&d.loc),
+            message: d.message,
+            name: d.name.to_string(),
+            object: d.object,
+            related: d.related.iter().map(|(m, l)| Related { location: files.resolve(l), message: m.clone() }).collect(),
+            rule: d.rule.to_string(),
+            severity: d.severity,
+            tags: d.tags.iter().map(|t| t.to_string()).collect(),
+        });
+    }
     summary.findings = findings;
     Report { diagnostics, summary, version: 1 }
 }

@@ -175,10 +175,14 @@ pub struct IssuerUse<'w> {
     pub obj: &'w ObjRef,
 }
 
-/// Collects findings.
+/// Findings per chunk of [`Diagnostics`].
+const CHUNK: usize = 4096;
+
+/// Collects findings, in chunks: a single growing vector would, at each doubling, hold its
+/// old and new buffers at once, and an input can have hundreds of thousands of findings.
 #[derive(Debug, Default)]
 pub struct Diagnostics {
-    items: Vec<Diagnostic>,
+    chunks: Vec<Vec<Diagnostic>>,
 }
 
 /// A string as a YAML scalar that reads back as that string in flow and block context: plain
@@ -194,26 +198,28 @@ pub(crate) fn yaml_str(s: &str) -> String {
 impl Diagnostics {
     /// Record a finding of `meta` at `loc`; refine it through the returned reference.
     pub fn report(&mut self, meta: &RuleMeta, object: Option<ObjectId>, loc: Loc, message: String) -> &mut Diagnostic {
-        let i = self.items.len();
-        self.items.push(Diagnostic {
+        if self.chunks.last().is_none_or(|c| c.len() == CHUNK) {
+            self.chunks.push(Vec::new());
+        }
+        let Some(chunk) = self.chunks.last_mut() else { unreachable!("a chunk was just pushed") };
+        chunk.push(Diagnostic {
             rule: meta.id,
             name: meta.name,
             severity: meta.severity,
             message,
-            object,
+            object: object.map(Box::new),
             loc,
             explanation: Vec::new(),
             help: None,
             fix: None,
             edit: None,
             related: Vec::new(),
-            tags: meta.tags.to_vec(),
+            tags: meta.tags,
             unverifiable: false,
         });
-        // Just pushed, so the index is in range.
-        match self.items.get_mut(i) {
+        match chunk.last_mut() {
             Some(d) => d,
-            None => unreachable!("item {i} was just pushed"),
+            None => unreachable!("a finding was just pushed"),
         }
     }
 
@@ -237,7 +243,11 @@ impl Diagnostics {
 
     /// The findings.
     pub fn into_vec(self) -> Vec<Diagnostic> {
-        self.items
+        let mut out = Vec::with_capacity(self.chunks.iter().map(Vec::len).sum());
+        for chunk in self.chunks {
+            out.extend(chunk);
+        }
+        out
     }
 }
 

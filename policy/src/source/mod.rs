@@ -8,10 +8,10 @@
 //! documents never need one, and mapping every field costs more than reading the document.
 //! A document that is plain JSON (what admission hosts send) is read by the JSON parser.
 
+mod spans;
 mod tree;
 mod yaml;
 
-use std::collections::HashMap;
 use std::fmt::{self, Write as _};
 use std::sync::{Arc, OnceLock};
 
@@ -43,9 +43,17 @@ impl Source {
 
     /// The documents of this source, or the one error that says why it was not read.
     pub fn parse(&self, file: usize, limits: &Limits) -> (Vec<Document>, Vec<SyntaxError>) {
+        let mut docs = Vec::new();
+        let mut errors = Vec::new();
+        self.parse_each(file, limits, &mut |d| docs.push(d), &mut |e| errors.push(e));
+        (docs, errors)
+    }
+
+    /// Read the documents one by one (see [`yaml::parse_each`]).
+    pub fn parse_each(&self, file: usize, limits: &Limits, on_doc: &mut dyn FnMut(Document), on_error: &mut dyn FnMut(SyntaxError)) {
         match &self.unreadable {
-            Some(why) => (Vec::new(), vec![SyntaxError { file, index: 0, message: why.clone(), span: Span::default() }]),
-            None => parse_source(file, &self.text, limits),
+            Some(why) => on_error(SyntaxError { file, index: 0, message: why.clone(), span: Span::default() }),
+            None => yaml::parse_each(file, &self.text, limits, on_doc, on_error),
         }
     }
 }
@@ -171,10 +179,10 @@ struct Positions {
     chunk: Span,
     /// Which document of the chunk (a chunk holds several only after `...` markers).
     node: usize,
-    limits: Limits,
+    limits: Arc<Limits>,
     /// Span of every field, keyed by its path (`spec.egress[0].to[1]`); shared by copies of the
     /// document, so a host that keeps a [`Parsed`] source maps each document once.
-    spans: Arc<OnceLock<HashMap<String, FieldSpan>>>,
+    spans: Arc<OnceLock<spans::FieldSpans>>,
 }
 
 impl fmt::Debug for Positions {
@@ -190,19 +198,19 @@ impl Document {
         Document { file: self.file, index: self.index, value: serde_json::Value::Null, span: self.span, positions: self.positions.clone() }
     }
 
-    fn spans(&self) -> &HashMap<String, FieldSpan> {
+    fn spans(&self) -> &spans::FieldSpans {
         let p = &self.positions;
         p.spans.get_or_init(|| yaml::field_spans(&p.text, p.chunk, p.node, &p.limits))
     }
 
     /// Whether the document writes `path`.
     pub fn has(&self, path: &str) -> bool {
-        self.spans().contains_key(path)
+        self.spans().get(path).is_some()
     }
 
     /// Key and value spans of `path`, if the document writes it.
     pub fn field(&self, path: &str) -> Option<FieldSpan> {
-        self.spans().get(path).copied()
+        self.spans().get(path)
     }
 
     /// The whole text of the document's source.
@@ -212,7 +220,7 @@ impl Document {
 
     /// Span of the key written first (in text order) of the mapping at `path`.
     pub fn first_key(&self, path: &str) -> Option<Span> {
-        self.spans().iter().filter(|(p, _)| parent_path(p) == Some(path)).filter_map(|(_, f)| f.key).min()
+        self.spans().child_keys(path).into_iter().min()
     }
 
     /// Span of `path`, or of its nearest ancestor that has one.
@@ -233,7 +241,7 @@ impl Document {
     /// Span of the key of `path` if it has one, else of its value (or nearest ancestor).
     pub fn key_span_of(&self, path: &str) -> Span {
         match self.spans().get(path) {
-            Some(FieldSpan { key: Some(k), .. }) => *k,
+            Some(FieldSpan { key: Some(k), .. }) => k,
             _ => self.span_of(path),
         }
     }

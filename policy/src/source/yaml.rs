@@ -1,7 +1,6 @@
 //! One `---` chunk at a time: plain JSON through `serde_json`, anything else through saphyr's
 //! `MarkedYaml` → `serde_json::Value`; field spans through saphyr when first asked for.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use saphyr::Scalar;
@@ -9,14 +8,22 @@ use saphyr_parser::Marker;
 use serde_json::{Map, Number, Value};
 
 use super::tree::{Kind, NodeId, Tree};
-use super::{join_index, join_key, Document, FieldSpan, LineIndex, Limits, Positions, Span, SyntaxError};
+use super::{spans, Document, LineIndex, Limits, Positions, Span, SyntaxError};
 
 /// Parse every document of one source. Documents that cannot be read become errors; the
 /// others are returned in order.
 pub fn parse_source(file: usize, text: &str, limits: &Limits) -> (Vec<Document>, Vec<SyntaxError>) {
-    let shared: Arc<str> = Arc::from(text);
     let mut docs = Vec::new();
     let mut errors = Vec::new();
+    parse_each(file, text, limits, &mut |d| docs.push(d), &mut |e| errors.push(e));
+    (docs, errors)
+}
+
+/// Read `text` document by document, handing each document or error on as soon as it is read:
+/// a caller that keeps only a typed model never holds every document's data at once.
+pub fn parse_each(file: usize, text: &str, limits: &Limits, on_doc: &mut dyn FnMut(Document), on_error: &mut dyn FnMut(SyntaxError)) {
+    let shared: Arc<str> = Arc::from(text);
+    let shared_limits = Arc::new(*limits);
     let mut index = 0;
     for chunk in split_documents(text) {
         let Some(body) = text.get(chunk.start..chunk.end) else { continue };
@@ -25,7 +32,7 @@ pub fn parse_source(file: usize, text: &str, limits: &Limits) -> (Vec<Document>,
         }
         let whole = Span::new(chunk.start + leading_blank(body), chunk.end);
         let mut error = |message: String, at: usize| {
-            errors.push(SyntaxError { file, index, message, span: Span::new(at, at) });
+            on_error(SyntaxError { file, index, message, span: Span::new(at, at) });
             index += 1;
         };
         if body.len() > limits.max_document_bytes {
@@ -33,10 +40,10 @@ pub fn parse_source(file: usize, text: &str, limits: &Limits) -> (Vec<Document>,
             error(message, whole.start);
             continue;
         }
-        let positions = |node: usize| Positions { text: Arc::clone(&shared), chunk, node, limits: *limits, spans: Arc::default() };
+        let positions = |node: usize| Positions { text: Arc::clone(&shared), chunk, node, limits: Arc::clone(&shared_limits), spans: Arc::default() };
         if let Some((value, span)) = json_document(body, limits) {
             let span = Span::new(chunk.start + span.start, chunk.start + span.end);
-            docs.push(Document { file, index, value, span, positions: positions(0) });
+            on_doc(Document { file, index, value, span, positions: positions(0) });
             index += 1;
             continue;
         }
@@ -57,15 +64,14 @@ pub fn parse_source(file: usize, text: &str, limits: &Limits) -> (Vec<Document>,
                 let cx = ChunkCx::new(body, chunk.start, limits, Some(&tree));
                 for (n, &root) in tree.roots.iter().enumerate() {
                     match cx.value(root, 0) {
-                        Ok(value) => docs.push(Document { file, index, value, span: cx.span(root), positions: positions(n) }),
-                        Err((message, span)) => errors.push(SyntaxError { file, index, message, span }),
+                        Ok(value) => on_doc(Document { file, index, value, span: cx.span(root), positions: positions(n) }),
+                        Err((message, span)) => on_error(SyntaxError { file, index, message, span }),
                     }
                     index += 1;
                 }
             }
         }
     }
-    (docs, errors)
 }
 
 /// A chunk that is one JSON value (what API servers and admission hosts send), with the span of
@@ -205,15 +211,17 @@ impl<'de> serde::de::Visitor<'de> for StrictSeed<'_> {
 
 /// The span of every field of document `node` of `chunk`, keyed by path; empty if the chunk
 /// cannot be read as YAML (its fields then point at the whole document).
-pub(super) fn field_spans(text: &str, chunk: Span, node: usize, limits: &Limits) -> HashMap<String, FieldSpan> {
-    let mut spans = HashMap::new();
-    let Some(body) = text.get(chunk.start..chunk.end) else { return spans };
-    let Ok(tree) = Tree::load(body, limits) else { return spans };
+pub(super) fn field_spans(text: &str, chunk: Span, node: usize, limits: &Limits) -> spans::FieldSpans {
+    let mut spans = spans::Builder::default();
+    let Some(body) = text.get(chunk.start..chunk.end) else { return spans.finish() };
+    let Ok(tree) = Tree::load(body, limits) else { return spans.finish() };
     let cx = ChunkCx::new(body, chunk.start, limits, Some(&tree));
     if let Some(&root) = tree.roots.get(node) {
-        cx.collect_spans(root, "", None, &mut spans, 0);
+        if let Some(e) = spans.root(cx.span(root)) {
+            cx.collect_spans(root, e, &mut spans, 0);
+        }
     }
-    spans
+    spans.finish()
 }
 
 /// Byte ranges of the `---`-separated chunks. A marker line belongs to the chunk it opens.
@@ -407,20 +415,24 @@ impl<'t, 'a> ChunkCx<'t, 'a> {
         }
     }
 
-    fn collect_spans(&self, id: NodeId, path: &str, key: Option<Span>, spans: &mut HashMap<String, FieldSpan>, depth: usize) {
-        if depth > self.limits.max_depth {
+    /// Record the spans of `id` (entry `entry`) and of everything under it.
+    fn collect_spans(&self, id: NodeId, entry: u32, spans: &mut spans::Builder, depth: usize) {
+        if depth >= self.limits.max_depth {
             return;
         }
-        spans.insert(path.to_string(), FieldSpan { key, value: self.span(id) });
         match self.kind(id) {
             Some(Kind::Sequence(items)) => {
                 for (i, &item) in items.iter().enumerate() {
-                    self.collect_spans(item, &join_index(path, i), None, spans, depth + 1);
+                    if let Some(e) = spans.item(entry, i, self.span(item)) {
+                        self.collect_spans(item, e, spans, depth + 1);
+                    }
                 }
             }
             Some(Kind::Mapping(_)) => {
                 for (name, k, v) in self.fields(id, 0).unwrap_or_default() {
-                    self.collect_spans(v, &join_key(path, &name), Some(self.span(k)), spans, depth + 1);
+                    if let Some(e) = spans.key(entry, &name, self.span(k), self.span(v)) {
+                        self.collect_spans(v, e, spans, depth + 1);
+                    }
                 }
             }
             _ => {}

@@ -86,8 +86,8 @@ impl RuleCheck for RuleHostNotInTls {
                 d.help = Some(format!("add `{host}` to `spec.tls[].hosts` (the entry whose secret should hold its certificate)"));
                 let first: Vec<String> = tls.iter().filter(|(path, _)| path.starts_with("spec.tls[0].")).map(|(_, t)| *t).chain([host]).map(yaml_str).collect();
                 let hosts = format!("[{}]", first.join(", "));
-                d.fix = Some(Fix::new(format!("list {host} in the first TLS entry"), format!("spec:\n  tls:\n    - hosts: {hosts}"), ing.id.clone()));
-                d.edit = cx.ws.replace_edit(&ing.obj, "spec.tls[0].hosts", hosts);
+                d.set_fix(Fix::new(format!("list {host} in the first TLS entry"), format!("spec:\n  tls:\n    - hosts: {hosts}"), ing.id.clone()));
+                d.edit = cx.ws.replace_edit(&ing.obj, "spec.tls[0].hosts", hosts).map(Box::new);
             }
         }
     }

@@ -113,7 +113,7 @@ impl RuleCheck for ExternalHostUnregistered {
                 );
                 d.explanation = vec![format!("outbound mode REGISTRY_ONLY comes from {source}; the sidecar drops traffic to hosts outside the registry")];
                 d.help = Some("add a ServiceEntry for the host and port, exported to the workload's namespace".into());
-                d.fix = Some(Fix {
+                d.set_fix(Fix {
                     edits: Vec::new(),
                     description: format!("register {}:{} for namespace {}", n.host, n.port, w.namespace),
                     patch: service_entry_fix(&n.host, n.port, &w.namespace),

@@ -92,12 +92,12 @@ impl RuleCheck for NamespaceNameLabel {
                                     if cx.ws.namespaces.get(*ns).is_some_and(|n| n.obj.is_some()) { "" } else { " (the input has no Namespace object for it)" }
                                 )];
                                 d.help = Some(format!("select it by `{NAMESPACE_NAME_LABEL}: {ns}`"));
-                                d.fix = Some(Fix::new(
+                                d.set_fix(Fix::new(
                                     format!("select namespace {ns} by its automatic name label"),
                                     format!("namespaceSelector:\n  matchLabels: {{{NAMESPACE_NAME_LABEL}: {ns}}}"),
                                     p.id.clone(),
                                 ));
-                                d.edit = cx.ws.replace_edit(&p.obj, &path, format!("{{matchLabels: {{{NAMESPACE_NAME_LABEL}: {ns}}}}}"));
+                                d.edit = cx.ws.replace_edit(&p.obj, &path, format!("{{matchLabels: {{{NAMESPACE_NAME_LABEL}: {ns}}}}}")).map(Box::new);
                             }
                         }
                     }

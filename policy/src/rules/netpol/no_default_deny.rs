@@ -102,7 +102,7 @@ impl RuleCheck for NoDefaultDeny {
             )];
             d.help = Some(format!("add a default-deny policy to `{}`, then allow what each workload needs (DNS first)", ns.name));
             let name = if missing.len() == 2 { "default-deny".to_string() } else { format!("default-deny-{lower}") };
-            d.fix = Some(default_deny_fix(format!("add a default-deny NetworkPolicy to namespace {}", ns.name), &ns.name, &name, &names));
+            d.set_fix(default_deny_fix(format!("add a default-deny NetworkPolicy to namespace {}", ns.name), &ns.name, &name, &names));
         }
     }
 }

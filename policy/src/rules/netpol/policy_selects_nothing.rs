@@ -69,10 +69,11 @@ impl RuleCheck for PolicySelectsNothing {
             if p.pod_selector.invalid.is_some() {
                 continue;
             }
-            let loc = cx.at(&p.obj, "spec.podSelector");
+            // Positions cost a re-read of the document: asked only for a finding.
+            let loc = || cx.at(&p.obj, "spec.podSelector");
             if !cx.sees_namespace(&p.namespace) {
                 let what = format!("whether NetworkPolicy `{}` selects any workload", p.qualified_name());
-                out.unverifiable(&<Self as Rule>::META, Some(p.id.clone()), loc, &what, &cx.ws.coverage);
+                out.unverifiable(&<Self as Rule>::META, Some(p.id.clone()), loc(), &what, &cx.ws.coverage);
                 continue;
             }
             if !cx.engine.selected_by(pi).is_empty() {
@@ -86,7 +87,7 @@ impl RuleCheck for PolicySelectsNothing {
             let d = out.report(
                 &<Self as Rule>::META,
                 Some(p.id.clone()),
-                loc,
+                loc(),
                 format!(
                     "NetworkPolicy `{}` selects no workload: no pod in namespace `{}` has labels matching `spec.podSelector` {}",
                     p.qualified_name(),

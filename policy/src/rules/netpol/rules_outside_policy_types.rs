@@ -79,8 +79,8 @@ impl RuleCheck for RulesOutsidePolicyTypes {
                 }
                 let types = written_types(&with);
                 let types = format!("[{}]", types.join(", "));
-                d.fix = Some(Fix::new(format!("list {name} in spec.policyTypes"), format!("spec:\n  policyTypes: {types}"), p.id.clone()));
-                d.edit = cx.ws.replace_edit(&p.obj, "spec.policyTypes", types);
+                d.set_fix(Fix::new(format!("list {name} in spec.policyTypes"), format!("spec:\n  policyTypes: {types}"), p.id.clone()));
+                d.edit = cx.ws.replace_edit(&p.obj, "spec.policyTypes", types).map(Box::new);
             }
         }
     }

@@ -176,12 +176,12 @@ impl RuleCheck for ServicePortInPolicy {
                                 svc.namespace, svc.id.name
                             )];
                             d.help = Some(format!("allow the target port {target}"));
-                            d.fix = Some(Fix::new(
+                            d.set_fix(Fix::new(
                                 format!("allow the pod port {target} instead of the Service port {port}"),
                                 format!("{{protocol: {proto}, port: {target}}}"),
                                 p.id.clone(),
                             ));
-                            d.edit = cx.ws.replace_edit(&p.obj, &format!("{}.port", item.path), target.to_string());
+                            d.edit = cx.ws.replace_edit(&p.obj, &format!("{}.port", item.path), target.to_string()).map(Box::new);
                         }
                     }
                 }

@@ -67,10 +67,11 @@ impl RuleCheck for WorkloadNotIsolated {
             if !cx.ws.reported(&w.obj) || w.host_network() || cx.profile.unsegregated_namespaces.contains(&w.namespace) {
                 continue;
             }
-            let loc = cx.at(&w.obj, "metadata.name");
+            // Positions cost a re-read of the document: asked only for a finding.
+            let loc = || cx.at(&w.obj, "metadata.name");
             if !cx.sees_namespace(&w.namespace) {
                 let what = format!("whether a NetworkPolicy isolates `{}`", w.display());
-                out.unverifiable(&<Self as Rule>::META, Some(w.id.clone()), loc, &what, &cx.ws.coverage);
+                out.unverifiable(&<Self as Rule>::META, Some(w.id.clone()), loc(), &what, &cx.ws.coverage);
                 continue;
             }
             for dir in [Direction::Ingress, Direction::Egress] {
@@ -81,7 +82,7 @@ impl RuleCheck for WorkloadNotIsolated {
                 let d = out.report(
                     &<Self as Rule>::META,
                     Some(w.id.clone()),
-                    loc.clone(),
+                    loc(),
                     format!("`{}` is not isolated for {lower}: no NetworkPolicy with {} selects it", w.display(), dir.as_str()),
                 );
                 if dir == Direction::Egress {
@@ -95,7 +96,7 @@ impl RuleCheck for WorkloadNotIsolated {
                     "add a default-deny {lower} policy to namespace `{}` and allow what the workload needs",
                     w.namespace
                 ));
-                d.fix = Some(default_deny_fix(
+                d.set_fix(default_deny_fix(
                     format!("add a default-deny {lower} NetworkPolicy to namespace {}", w.namespace),
                     &w.namespace,
                     &format!("default-deny-{lower}"),

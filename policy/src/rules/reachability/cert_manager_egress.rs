@@ -150,7 +150,7 @@ impl RuleCheck for CertManagerEgress {
                 }
             }
             d.related = related(cx, &isolating, "isolates its egress");
-            d.fix = Some(fix);
+            d.set_fix(fix);
             d.help = Some("ACME servers, HTTP-01 self-checks and authoritative nameservers have no fixed addresses: allow these ports to 0.0.0.0/0".into());
         }
     }

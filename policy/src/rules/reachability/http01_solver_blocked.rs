@@ -148,7 +148,7 @@ impl RuleCheck for Http01SolverBlocked {
             let d = out.report(&meta, Some(id), loc, message);
             d.explanation = v.reasons;
             d.related = related(cx, &isolating, "isolates the solver pods");
-            d.fix = Some(fix);
+            d.set_fix(fix);
             d.help = Some(format!("allow TCP {port} into pods labelled `{SOLVER_LABEL}: \"true\"` from the ingress controller"));
         }
     }

@@ -175,7 +175,7 @@ impl RuleCheck for IngressBackendBlocked {
                     let d = out.report(&meta, Some(ing.id.clone()), loc.clone(), message);
                     d.explanation = v.reasons;
                     d.related = related;
-                    d.fix = Some(fix);
+                    d.set_fix(fix);
                     d.help = Some("allow the Service's targetPort from the ingress controller's pods (or, for a host-network controller, from its nodes' addresses)".into());
                 }
             }

@@ -168,7 +168,7 @@ fn report_egress<'o>(
     let d = out.report(meta, Some(object), loc, message);
     d.explanation.clone_from(&verdict.reasons);
     d.related = related;
-    d.fix = Some(fix);
+    d.set_fix(fix);
     Some(d)
 }
 
@@ -463,7 +463,7 @@ fn report_blocked<'o>(
             let d = out.report(meta, Some(object), loc, message);
             d.explanation.clone_from(&verdict.reasons);
             d.related = related(cx, isolating, &format!("isolates the ingress of {}", b.display()));
-            d.fix = Some(fix);
+            d.set_fix(fix);
             Some(d)
         }
     }
