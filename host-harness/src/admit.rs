@@ -3,7 +3,7 @@
 
 use serde_json::{json, Value};
 
-use netreach_policy::admission::{self, Settings};
+use netreach_policy::admission::{self, ContextScope, Settings};
 use netreach_policy::model::Coverage;
 use netreach_policy::Limits;
 
@@ -31,9 +31,9 @@ fn admit(paths: &[String], object: Option<&str>, context: &[String], operation: 
         Some(path) => read_documents(path)?.into_iter().next().unwrap_or(Value::Null),
         None => Value::Null,
     };
-    // Settings that say `context: none` read no context, even when --context hands some in.
-    let no_context = settings_value.get("context").and_then(Value::as_str) == Some("none");
     let settings = Settings::from_value(&settings_value)?;
+    // Settings that say `context: none` read no context, even when --context hands some in.
+    let no_context = settings.context == Some(ContextScope::None);
     let operation = operation.unwrap_or("CREATE");
     if !matches!(operation, "CREATE" | "UPDATE" | "DELETE" | "CONNECT") {
         return Err(format!("--operation {operation:?}: the API server sends CREATE, UPDATE, DELETE or CONNECT"));
@@ -55,11 +55,9 @@ fn admit(paths: &[String], object: Option<&str>, context: &[String], operation: 
         }
         (None, [path]) => {
             let review = read_documents(path)?.into_iter().next().unwrap_or(Value::Null);
+            // What the request holds is `admission::review`'s to judge, as in every host.
             match review.get("request") {
-                Some(r) if review.get("kind").and_then(Value::as_str) == Some("AdmissionReview") && r.is_object() => r.clone(),
-                Some(_) if review.get("kind").and_then(Value::as_str) == Some("AdmissionReview") => {
-                    return Err(format!("{path}: the AdmissionReview's `request` is not a mapping"))
-                }
+                Some(r) if review.get("kind").and_then(Value::as_str) == Some("AdmissionReview") => r.clone(),
                 _ => return Err(format!("{path} is not an AdmissionReview with a `request` (for a plain manifest use --object)")),
             }
         }

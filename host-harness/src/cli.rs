@@ -279,22 +279,17 @@ fn artifacts(dir: Option<&str>) -> Out {
     (0, out, String::new())
 }
 
-/// The map is written to stdout as it is formatted: its text can be gigabytes.
+/// The map is written to stdout as it is computed, row by row: its text can be gigabytes and
+/// its pairs hundreds of millions.
 fn connectivity(ws: &Workspace, a: &Args) -> Out {
     let engine = Engine::new(ws);
-    let mut map = Connectivity::compute(&engine);
     if let Some(f) = &a.focus {
-        if !map.has_workload(f) {
+        if !Connectivity::names_workload(&engine, f) {
             return (2, String::new(), format!("error: no workload {}\n", netreach_policy::report::escape_controls(f)));
         }
-        map = map.focus(f);
     }
     let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
-    let written = if a.output == "json" {
-        serde_json::to_writer_pretty(&mut out, &map).map_err(std::io::Error::from).and_then(|()| out.write_all(b"\n"))
-    } else {
-        map.write_text(&mut out)
-    };
+    let written = Connectivity::write(&engine, a.focus.as_deref(), a.output == "json", &mut out);
     // A reader that stops early (`| head`) closes the pipe: not an error.
     let _ = written.and_then(|()| out.flush());
     let warn = if ws.problems.is_empty() {

@@ -56,9 +56,20 @@ fn run(category: &str, dir: &str, expected: &str, mode: &str) -> Result<(), Stri
         return Ok(());
     }
     let engine = Engine::new(&ws);
+    let focus = mode.strip_prefix("focusworkload=").map(|f| f.trim_end_matches("+exposure"));
     let mut map = Connectivity::compute(&engine);
-    if let Some(f) = mode.strip_prefix("focusworkload=") {
-        map = map.focus(f.trim_end_matches("+exposure"));
+    if let Some(f) = focus {
+        map = map.focus(f);
+    }
+    // The CLI writes the map row by row while computing it: it must be this very map.
+    let (mut text, mut json) = (Vec::new(), Vec::new());
+    Connectivity::write(&engine, focus, false, &mut text).map_err(|e| e.to_string())?;
+    Connectivity::write(&engine, focus, true, &mut json).map_err(|e| e.to_string())?;
+    if String::from_utf8_lossy(&text) != map.to_text() {
+        return Err("the streamed text map differs from the computed one".into());
+    }
+    if String::from_utf8_lossy(&json) != format!("{}\n", serde_json::to_string_pretty(&map).map_err(|e| e.to_string())?) {
+        return Err("the streamed JSON map differs from the computed one".into());
     }
     let golden = fs::read_to_string(suite().join("test_outputs/connlist").join(expected)).map_err(|e| e.to_string())?;
     let golden = golden.split("Exposure Analysis Result:").next().unwrap_or("");

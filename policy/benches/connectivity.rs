@@ -48,6 +48,19 @@ fn measure(namespaces: usize, per_ns: usize, write_dir: Option<&str>) {
         pairs = map.len();
     }
     let peak = PEAK.load(Ordering::Relaxed).max(load_peak);
+    let map_heap = PEAK.load(Ordering::Relaxed).saturating_sub(base);
+    // What `netreach connectivity` does: the map written while it is computed (to a sink
+    // here), whose heap must not grow with the number of pairs.
+    let mut stream_best = Duration::MAX;
+    let mut stream_heap = 0;
+    for _ in 0..runs {
+        PEAK.store(LIVE.load(Ordering::Relaxed), Ordering::Relaxed);
+        let t = Instant::now();
+        let engine = Engine::new(&ws);
+        Connectivity::write(&engine, None, false, &mut std::io::sink()).unwrap();
+        stream_best = stream_best.min(t.elapsed());
+        stream_heap = PEAK.load(Ordering::Relaxed).saturating_sub(base);
+    }
     // Every rule, engine included, as `netreach check` runs them (positions are resolved
     // only when a report is serialised, so this is the rules' own cost).
     let profile = Profile::default();
@@ -61,7 +74,7 @@ fn measure(namespaces: usize, per_ns: usize, write_dir: Option<&str>) {
         rules_best = rules_best.min(t.elapsed());
     }
     println!(
-        "workloads {:>5}  policies {:>6}  map {:>10.2?} (best of {runs})  pairs {:>8}  load {:>9.2?}  peak heap {:>6.1} MB (model {:.1} MB, map {:.1} MB)",
+        "workloads {:>5}  policies {:>6}  map {:>10.2?} (best of {runs})  pairs {:>8}  load {:>9.2?}  peak heap {:>6.1} MB (model {:.1} MB, map {:.1} MB; streamed text {:.2?}, {:.1} MB)",
         ws.workloads.len(),
         ws.policies.len(),
         best,
@@ -69,7 +82,9 @@ fn measure(namespaces: usize, per_ns: usize, write_dir: Option<&str>) {
         load,
         peak as f64 / 1e6,
         base as f64 / 1e6,
-        PEAK.load(Ordering::Relaxed).saturating_sub(base) as f64 / 1e6
+        map_heap as f64 / 1e6,
+        stream_best,
+        stream_heap as f64 / 1e6
     );
     if std::env::var("NETREACH_BENCH_PER_RULE").is_ok() {
         let engine = Engine::new(&ws);
@@ -91,10 +106,49 @@ fn measure(namespaces: usize, per_ns: usize, write_dir: Option<&str>) {
     );
 }
 
+/// `n` Deployments and no policy: every ordered pair is allowed (n² − n pairs), the densest
+/// map there is. Streamed, its heap is the model's and the engine's, whatever n² is.
+fn dense(n: usize) {
+    let yaml: String = (0..n)
+        .map(|i| format!("---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: w{i}, namespace: ns{}}}\nspec:\n  selector: {{matchLabels: {{app: w{i}}}}}\n  template:\n    metadata: {{labels: {{app: w{i}}}}}\n    spec: {{containers: [{{name: c, image: i}}]}}\n", i % 20))
+        .collect();
+    let sources = [Source::new("dense.yaml", yaml)];
+    let ws = Workspace::load(&sources, &LoadOptions::default());
+    let base = LIVE.load(Ordering::Relaxed);
+    PEAK.store(base, Ordering::Relaxed);
+    let t = Instant::now();
+    let engine = Engine::new(&ws);
+    let mut counter = Counter(0);
+    Connectivity::write(&engine, None, false, &mut counter).unwrap();
+    println!(
+        "dense: workloads {n:>5}  pairs {:>10}  streamed text {:>7.1} MB in {:>8.2?}, heap above the model {:.1} MB",
+        n * n - n,
+        counter.0 as f64 / 1e6,
+        t.elapsed(),
+        PEAK.load(Ordering::Relaxed).saturating_sub(base) as f64 / 1e6
+    );
+}
+
+/// Counts the bytes written to it.
+struct Counter(usize);
+
+impl std::io::Write for Counter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0 += buf.len();
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let write_dir = args.iter().position(|a| a == "--write").and_then(|i| args.get(i + 1)).map(String::as_str);
     for (ns, per) in [(2, 10), (20, 20), (100, 50)] {
         measure(ns, per, write_dir);
+    }
+    for n in [500, 5000] {
+        dense(n);
     }
 }

@@ -36,9 +36,10 @@ pub struct Settings {
     /// Severity per rule id or name (`error` denies, `warning` warns, `info` only reports).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub severity_overrides: BTreeMap<String, Severity>,
-    /// Which cluster objects the Kubewarden artifact reads through host capabilities.
-    #[serde(default, skip_serializing_if = "ContextScope::is_none")]
-    pub context: ContextScope,
+    /// Which cluster objects the Kubewarden artifact reads through host capabilities; absent
+    /// means none (kept apart from an explicit `none`, which also overrules `admit --context`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub context: Option<ContextScope>,
     /// The cluster profile (the defaults when absent).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub profile: Option<Profile>,
@@ -56,12 +57,6 @@ pub enum ContextScope {
     Namespace,
     /// Every object of each kind (`list_resources_all`).
     Cluster,
-}
-
-impl ContextScope {
-    fn is_none(&self) -> bool {
-        *self == ContextScope::None
-    }
 }
 
 /// The kinds read as context; each is listed in the Kubewarden metadata's `contextAwareResources`.
@@ -136,6 +131,11 @@ pub fn review_namespace(request: &Value) -> Option<String> {
 }
 
 impl Settings {
+    /// Which cluster objects to read (none unless the settings say otherwise).
+    pub fn scope(&self) -> ContextScope {
+        self.context.unwrap_or_default()
+    }
+
     /// Read settings from JSON (`null` and `{}` mean the defaults) and check every rule exists.
     pub fn from_value(v: &Value) -> Result<Settings, String> {
         let settings: Settings = if v.is_null() {
@@ -344,11 +344,11 @@ pub fn kubewarden_operation(op: &[u8], msg: &[u8], host: &mut dyn HostCalls) -> 
             let request = payload.get("request").ok_or("validation request has no `request`")?;
             let settings = Settings::from_value(payload.get("settings").unwrap_or(&Value::Null))?;
             let (context, notes) = match reviewed_object(request) {
-                Some(_) => read_cluster(settings.context, review_namespace(request).as_deref(), host),
+                Some(_) => read_cluster(settings.scope(), review_namespace(request).as_deref(), host),
                 None => (Vec::new(), Vec::new()),
             };
             // Nothing read, or some kind missing: the object is judged alone.
-            let coverage = if settings.context == ContextScope::None || !notes.is_empty() {
+            let coverage = if settings.scope() == ContextScope::None || !notes.is_empty() {
                 Coverage::Object
             } else {
                 handed_in_coverage(&settings, request)
@@ -378,7 +378,7 @@ fn to_json<T: serde::Serialize>(v: &T) -> Result<Vec<u8>, String> {
 /// `context: namespace`, else all of it (a host that hands in context means it; which kinds
 /// Gatekeeper syncs is its own configuration).
 pub fn handed_in_coverage(settings: &Settings, request: &Value) -> Coverage {
-    match settings.context {
+    match settings.scope() {
         ContextScope::Namespace => review_namespace(request).map_or(Coverage::Complete, Coverage::Namespace),
         ContextScope::Cluster | ContextScope::None => Coverage::Complete,
     }

@@ -96,6 +96,36 @@ impl Serialize for Connectivity {
     }
 }
 
+/// The JSON form of a map computed while it is written.
+struct Streamed<'f, 'e, 'w> {
+    rows: std::cell::RefCell<Rows<'e, 'w>>,
+    focus: Option<&'f str>,
+}
+
+impl Serialize for Streamed<'_, '_, '_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        struct Seq<'a, 'f, 'e, 'w>(&'a Streamed<'f, 'e, 'w>);
+        impl Serialize for Seq<'_, '_, '_, '_> {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                let mut seq = s.serialize_seq(None)?;
+                let mut rows = self.0.rows.try_borrow_mut().map_err(serde::ser::Error::custom)?;
+                rows.for_each(&mut |rows, src, dst, conn| {
+                    if !rows.keeps(self.0.focus, src, dst) {
+                        return Ok(());
+                    }
+                    seq.serialize_element(&rows.entry(src, dst, conn))
+                })?;
+                seq.end()
+            }
+        }
+        #[derive(Serialize)]
+        struct Doc<'a, 'f, 'e, 'w> {
+            connections: Seq<'a, 'f, 'e, 'w>,
+        }
+        Doc { connections: Seq(self) }.serialize(s)
+    }
+}
+
 const NONE: u32 = 0;
 const ALL: u32 = 1;
 
@@ -222,12 +252,49 @@ impl Cx<'_, '_> {
     }
 }
 
-impl Connectivity {
-    /// Compute the map over all workload groups and external ranges.
-    pub fn compute(engine: &Engine<'_>) -> Self {
+/// Everything the rows of the map are computed from; the scratch vectors are reused from row
+/// to row, so memory does not grow with the number of pairs.
+struct Rows<'e, 'w> {
+    cx: Cx<'e, 'w>,
+    /// Workloads per group (pods of one owner are one peer), groups in label order.
+    members: Vec<Vec<usize>>,
+    group_of: Vec<usize>,
+    /// Groups, then the egress atoms, then the ingress atoms.
+    peers: Vec<PeerRef>,
+    egress: Atoms,
+    ingress: Atoms,
+    /// Peer ids in label order, and each peer's place in it.
+    order: Vec<usize>,
+    rank: Vec<u32>,
+    /// Per workload: what the source's egress allows towards it (scratch of one row).
+    towards: Vec<u32>,
+    touched: Vec<usize>,
+    acc: Vec<u32>,
+    acc_touched: Vec<usize>,
+}
+
+fn id(i: usize) -> u32 {
+    u32::try_from(i).unwrap_or(u32::MAX)
+}
+
+/// The external address ranges of one direction.
+#[derive(Default)]
+struct Atoms {
+    /// Peer id of the first range.
+    first: usize,
+    /// First address of each range.
+    keys: Vec<(bool, u128)>,
+    /// Range index spans per rule id.
+    ranges: HashMap<usize, Vec<(usize, usize)>>,
+}
+
+/// Receives each pair of the map: (source peer, destination peer, interned connections).
+type Sink<'s, E> = dyn FnMut(&Rows<'_, '_>, u32, u32, u32) -> Result<(), E> + 's;
+
+impl<'e, 'w> Rows<'e, 'w> {
+    fn new(engine: &'e Engine<'w>) -> Self {
         let ws = engine.workspace();
         let n = ws.workloads.len();
-        // Pods of one owner collapse into one peer.
         let mut groups: BTreeMap<String, Vec<usize>> = BTreeMap::new();
         for (i, w) in ws.workloads.iter().enumerate() {
             groups.entry(w.display()).or_default().push(i);
@@ -247,126 +314,22 @@ impl Connectivity {
             .workloads
             .iter()
             .map(|w| {
-                let next = u32::try_from(sigs.len()).unwrap_or(u32::MAX);
+                let next = id(sigs.len());
                 *sigs.entry(w.ports.as_slice()).or_insert(next)
             })
             .collect();
-        let mut cx = Cx { engine, conns: Conns::new(), fixed: vec![None; engine.rule_count], named: HashMap::new(), signature };
-        let mut entries = Vec::new();
-        let id = |i: usize| u32::try_from(i).unwrap_or(u32::MAX);
-
-        // Workload → workload.
-        let mut egress = vec![NONE; n];
-        let mut touched: Vec<usize> = Vec::new();
-        let mut acc = vec![NONE; members.len()];
-        let mut acc_touched: Vec<usize> = Vec::new();
-        for (gs, ms) in members.iter().enumerate() {
-            for &s in ms {
-                let policies = engine.isolating(s, Direction::Egress);
-                if policies.is_empty() {
-                    touched.extend(0..n);
-                    egress.iter_mut().for_each(|e| *e = ALL);
-                } else {
-                    for &p in policies {
-                        for r in engine.rules(p, Direction::Egress) {
-                            let mut add = |d: usize, cx: &mut Cx<'_, '_>| {
-                                let ports = cx.ports(r, Some(d));
-                                if let Some(e) = egress.get_mut(d) {
-                                    if *e == NONE {
-                                        touched.push(d);
-                                    }
-                                    *e = cx.conns.union(*e, ports);
-                                }
-                            };
-                            if r.all_peers {
-                                (0..n).for_each(|d| add(d, &mut cx));
-                            } else {
-                                r.pods.iter().for_each(|d| add(d, &mut cx));
-                            }
-                        }
-                    }
-                }
-                for d in touched.drain(..) {
-                    let e = egress.get(d).copied().unwrap_or(NONE);
-                    if let Some(slot) = egress.get_mut(d) {
-                        *slot = NONE;
-                    }
-                    let gd = group_of.get(d).copied().unwrap_or(gs);
-                    if gd == gs || e == NONE {
-                        continue;
-                    }
-                    let i = cx.ingress_from(d, s);
-                    let c = cx.conns.inter(e, i);
-                    if c == NONE {
-                        continue;
-                    }
-                    if let Some(a) = acc.get_mut(gd) {
-                        if *a == NONE {
-                            acc_touched.push(gd);
-                        }
-                        *a = cx.conns.union(*a, c);
-                    }
-                }
-            }
-            acc_touched.sort_unstable();
-            for gd in acc_touched.drain(..) {
-                if let Some(a) = acc.get_mut(gd) {
-                    entries.push(Entry { src: id(gs), dst: id(gd), conn: *a });
-                    *a = NONE;
-                }
-            }
-        }
-
-        // Workload ↔ external ranges: per direction, the address space split by that
-        // direction's ipBlocks; one entry per range, as the peer format has it.
-        for dir in [Direction::Egress, Direction::Ingress] {
+        let cx = Cx { engine, conns: Conns::new(), fixed: vec![None; engine.rule_count], named: HashMap::new(), signature };
+        // Workload ↔ external: per direction, the address space split by that direction's
+        // ipBlocks; one peer per range, as the peer format has it.
+        let mut side = |dir: Direction| {
             let atoms = address_atoms(&engine.ip_blocks(dir));
-            let first_atom = peers.len();
+            let first = peers.len();
             peers.extend(atoms.iter().map(|&(first, last)| PeerRef::External { first, last }));
-            let keys: Vec<(bool, u128)> = atoms.iter().map(|(f, _)| addr_key(*f)).collect();
-            let mut ranges: HashMap<usize, Vec<(usize, usize)>> = HashMap::new();
-            let mut per_atom = vec![NONE; atoms.len()];
-            for (g, ms) in members.iter().enumerate() {
-                for &m in ms {
-                    let policies = engine.isolating(m, dir);
-                    if policies.is_empty() {
-                        per_atom.iter_mut().for_each(|a| *a = ALL);
-                        break;
-                    }
-                    for &p in policies {
-                        for r in engine.rules(p, dir) {
-                            let ports = cx.ports(r, if dir == Direction::Ingress { Some(m) } else { None });
-                            if ports == NONE {
-                                continue;
-                            }
-                            let spans: &[(usize, usize)] = if r.all_peers {
-                                &[(0, usize::MAX)]
-                            } else {
-                                ranges.entry(r.id).or_insert_with(|| rule_atoms(r, &keys))
-                            };
-                            for &(lo, hi) in spans {
-                                for a in per_atom.iter_mut().skip(lo).take(hi.saturating_sub(lo).saturating_add(1)) {
-                                    *a = cx.conns.union(*a, ports);
-                                }
-                            }
-                        }
-                    }
-                }
-                for (ai, a) in per_atom.iter_mut().enumerate() {
-                    if *a != NONE {
-                        let ext = id(first_atom + ai);
-                        let (src, dst) = match dir {
-                            Direction::Egress => (id(g), ext),
-                            Direction::Ingress => (ext, id(g)),
-                        };
-                        entries.push(Entry { src, dst, conn: *a });
-                        *a = NONE;
-                    }
-                }
-            }
-        }
-
-        // Sort as the text lines sort: by source label, then destination label.
+            Atoms { first, keys: atoms.iter().map(|(f, _)| addr_key(*f)).collect(), ranges: HashMap::new() }
+        };
+        let egress = side(Direction::Egress);
+        let ingress = side(Direction::Ingress);
+        // Rows go out as the text lines sort: by source label, then destination label.
         let mut order: Vec<usize> = (0..peers.len()).collect();
         let labels: Vec<String> = peers.iter().map(PeerRef::label).collect();
         order.sort_by(|&a, &b| labels.get(a).cmp(&labels.get(b)));
@@ -376,9 +339,241 @@ impl Connectivity {
                 *slot = id(r);
             }
         }
-        let rank_of = |p: u32| rank.get(p as usize).copied().unwrap_or(u32::MAX);
-        entries.sort_by_key(|e| (rank_of(e.src), rank_of(e.dst)));
-        Connectivity { peers, conns: cx.conns.sets, entries }
+        let groups = members.len();
+        Rows {
+            cx,
+            members,
+            group_of,
+            peers,
+            egress,
+            ingress,
+            order,
+            rank,
+            towards: vec![NONE; n],
+            touched: Vec::new(),
+            acc: vec![NONE; groups],
+            acc_touched: Vec::new(),
+        }
+    }
+
+    /// Whether the pair touches `focus` (every pair when there is none).
+    fn keeps(&self, focus: Option<&str>, src: u32, dst: u32) -> bool {
+        let touches = |p: u32, f: &str| self.peers.get(p as usize).is_some_and(|p| p.touches(f));
+        focus.is_none_or(|f| touches(src, f) || touches(dst, f))
+    }
+
+    /// A pair as serialized.
+    fn entry(&self, src: u32, dst: u32, conn: u32) -> ConnEntry<'_> {
+        static NO_PEER: PeerRef = PeerRef::Workload { name: String::new() };
+        ConnEntry {
+            connections: self.cx.conns.get(conn).to_string(),
+            dst: self.peers.get(dst as usize).unwrap_or(&NO_PEER),
+            src: self.peers.get(src as usize).unwrap_or(&NO_PEER),
+        }
+    }
+
+    /// Every allowed pair as (source peer, destination peer, interned connections), sorted.
+    fn for_each<E>(&mut self, sink: &mut Sink<'_, E>) -> Result<(), E> {
+        let mut row: Vec<(u32, u32)> = Vec::new();
+        for k in 0..self.order.len() {
+            let Some(&p) = self.order.get(k) else { continue };
+            row.clear();
+            if p < self.members.len() {
+                self.workload_row(p, &mut row);
+                self.external_row(Direction::Egress, p, &mut row);
+            } else if p >= self.ingress.first {
+                self.ingress_column(p - self.ingress.first, &mut row);
+            }
+            let rank = |q: u32| self.rank.get(q as usize).copied().unwrap_or(u32::MAX);
+            row.sort_by_key(|&(dst, _)| rank(dst));
+            for &(dst, conn) in &row {
+                sink(self, id(p), dst, conn)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Workload group `gs` → workload groups: its egress towards each pod, met by that pod's
+    /// ingress, united over the members of both groups.
+    fn workload_row(&mut self, gs: usize, row: &mut Vec<(u32, u32)>) {
+        let engine = self.cx.engine;
+        let n = self.towards.len();
+        let Some(ms) = self.members.get(gs) else { return };
+        for &s in ms {
+            let policies = engine.isolating(s, Direction::Egress);
+            if policies.is_empty() {
+                self.touched.extend(0..n);
+                self.towards.iter_mut().for_each(|e| *e = ALL);
+            } else {
+                for &p in policies {
+                    for r in engine.rules(p, Direction::Egress) {
+                        let (cx, towards, touched) = (&mut self.cx, &mut self.towards, &mut self.touched);
+                        let mut add = |d: usize| {
+                            let ports = cx.ports(r, Some(d));
+                            if let Some(e) = towards.get_mut(d) {
+                                if *e == NONE {
+                                    touched.push(d);
+                                }
+                                *e = cx.conns.union(*e, ports);
+                            }
+                        };
+                        if r.all_peers {
+                            (0..n).for_each(&mut add);
+                        } else {
+                            r.pods.iter().for_each(&mut add);
+                        }
+                    }
+                }
+            }
+            for d in std::mem::take(&mut self.touched) {
+                let e = self.towards.get(d).copied().unwrap_or(NONE);
+                if let Some(slot) = self.towards.get_mut(d) {
+                    *slot = NONE;
+                }
+                let gd = self.group_of.get(d).copied().unwrap_or(gs);
+                if gd == gs || e == NONE {
+                    continue;
+                }
+                let i = self.cx.ingress_from(d, s);
+                let c = self.cx.conns.inter(e, i);
+                if c == NONE {
+                    continue;
+                }
+                if let Some(a) = self.acc.get_mut(gd) {
+                    if *a == NONE {
+                        self.acc_touched.push(gd);
+                    }
+                    *a = self.cx.conns.union(*a, c);
+                }
+            }
+        }
+        for gd in std::mem::take(&mut self.acc_touched) {
+            if let Some(a) = self.acc.get_mut(gd) {
+                row.push((id(gd), *a));
+                *a = NONE;
+            }
+        }
+    }
+
+    /// What group `g` allows in `dir` towards (egress) or from (ingress) each atom of `dir`;
+    /// `only`: just that atom.
+    fn external(&mut self, dir: Direction, g: usize, only: Option<usize>) -> Vec<(usize, u32)> {
+        let engine = self.cx.engine;
+        let side = match dir {
+            Direction::Egress => &mut self.egress,
+            Direction::Ingress => &mut self.ingress,
+        };
+        let atoms = side.keys.len();
+        let mut per_atom = vec![NONE; if only.is_some() { 1 } else { atoms }];
+        let Some(ms) = self.members.get(g) else { return Vec::new() };
+        for &m in ms {
+            let policies = engine.isolating(m, dir);
+            if policies.is_empty() {
+                per_atom.iter_mut().for_each(|a| *a = ALL);
+                break;
+            }
+            for &p in policies {
+                for r in engine.rules(p, dir) {
+                    let ports = self.cx.ports(r, if dir == Direction::Ingress { Some(m) } else { None });
+                    if ports == NONE {
+                        continue;
+                    }
+                    let spans: &[(usize, usize)] = if r.all_peers {
+                        &[(0, usize::MAX)]
+                    } else {
+                        let keys = &side.keys;
+                        side.ranges.entry(r.id).or_insert_with(|| rule_atoms(r, keys))
+                    };
+                    for &(lo, hi) in spans {
+                        let hi = hi.min(atoms.saturating_sub(1));
+                        match only {
+                            Some(o) if (lo..=hi).contains(&o) => {
+                                if let Some(a) = per_atom.first_mut() {
+                                    *a = self.cx.conns.union(*a, ports);
+                                }
+                            }
+                            Some(_) => {}
+                            None => {
+                                for a in per_atom.iter_mut().skip(lo).take(hi.saturating_sub(lo).saturating_add(1)) {
+                                    *a = self.cx.conns.union(*a, ports);
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        match only {
+            Some(o) => per_atom.into_iter().filter(|&c| c != NONE).map(|c| (o, c)).collect(),
+            None => per_atom.into_iter().enumerate().filter(|&(_, c)| c != NONE).collect(),
+        }
+    }
+
+    /// Group `g` → every egress atom it may reach.
+    fn external_row(&mut self, dir: Direction, g: usize, row: &mut Vec<(u32, u32)>) {
+        let first = self.egress.first;
+        for (a, c) in self.external(dir, g, None) {
+            row.push((id(first + a), c));
+        }
+    }
+
+    /// Ingress atom `atom` → every group that admits it.
+    fn ingress_column(&mut self, atom: usize, row: &mut Vec<(u32, u32)>) {
+        for g in 0..self.members.len() {
+            for (_, c) in self.external(Direction::Ingress, g, Some(atom)) {
+                row.push((id(g), c));
+            }
+        }
+    }
+}
+
+impl Connectivity {
+    /// Compute the map over all workload groups and external ranges.
+    pub fn compute(engine: &Engine<'_>) -> Self {
+        let mut rows = Rows::new(engine);
+        let mut entries = Vec::new();
+        let _ = rows.for_each::<std::convert::Infallible>(&mut |_, src, dst, conn| {
+            entries.push(Entry { src, dst, conn });
+            Ok(())
+        });
+        Connectivity { peers: rows.peers, conns: rows.cx.conns.sets, entries }
+    }
+
+    /// Write the map of `engine` as text (`json` false) or JSON while it is computed, row by
+    /// row: memory does not grow with the number of pairs (a map can have hundreds of
+    /// millions). `focus` keeps the pairs touching that workload. Output is byte-identical to
+    /// [`Connectivity::write_text`] and the serialized [`Connectivity`] of the same map.
+    pub fn write(engine: &Engine<'_>, focus: Option<&str>, json: bool, w: &mut dyn std::io::Write) -> std::io::Result<()> {
+        let rows = Rows::new(engine);
+        if json {
+            let doc = Streamed { rows: std::cell::RefCell::new(rows), focus };
+            serde_json::to_writer_pretty(&mut *w, &doc)?;
+            return w.write_all(b"\n");
+        }
+        let mut rows = rows;
+        let labels: Vec<String> = rows.peers.iter().map(|p| crate::report::escape_controls(&p.label())).collect();
+        let mut conns: Vec<Option<String>> = Vec::new();
+        rows.for_each(&mut |rows, src, dst, conn| {
+            if !rows.keeps(focus, src, dst) {
+                return Ok(());
+            }
+            let label = |i: u32| labels.get(i as usize).map_or("", String::as_str);
+            let c = conn as usize;
+            if conns.len() <= c {
+                conns.resize(c + 1, None);
+            }
+            let text = match conns.get_mut(c) {
+                Some(Some(t)) => t.as_str(),
+                Some(slot) => slot.insert(rows.cx.conns.get(conn).to_string()).as_str(),
+                None => "",
+            };
+            writeln!(w, "{} => {} : {}", label(src), label(dst), text)
+        })
+    }
+
+    /// Whether `focus` (`namespace/name` or `name`) names a workload of `engine`'s input.
+    pub fn names_workload(engine: &Engine<'_>, focus: &str) -> bool {
+        engine.workspace().workloads.iter().any(|w| PeerRef::Workload { name: w.display() }.touches(focus))
     }
 
     /// Number of allowed pairs.

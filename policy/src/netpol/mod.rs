@@ -195,22 +195,21 @@ impl<'w> Engine<'w> {
         let mut next_rule = 0;
         let mut selected = vec![Vec::new(); ws.policies.len()];
         for (pi, p) in ws.policies.iter().enumerate() {
-            let own = ix.by_ns.get(p.namespace.as_str()).map_or(&[][..], Vec::as_slice);
-            for &wi in own {
-                let Some(w) = ws.workloads.get(wi) else { continue };
-                if p.pod_selector.matches(&w.labels) {
-                    if let Some(v) = selected.get_mut(pi) {
-                        v.push(wi);
+            // The podSelector picks pods of the policy's namespace, as a peer without a
+            // namespaceSelector does.
+            let own = NamespaceScope::Own(p.namespace.clone());
+            for wi in pod_peer(ws, &own, &p.pod_selector, &mut ix).iter() {
+                if let Some(v) = selected.get_mut(pi) {
+                    v.push(wi);
+                }
+                if p.policy_types.ingress {
+                    if let Some(v) = ingress_by.get_mut(wi) {
+                        v.push(pi);
                     }
-                    if p.policy_types.ingress {
-                        if let Some(v) = ingress_by.get_mut(wi) {
-                            v.push(pi);
-                        }
-                    }
-                    if p.policy_types.egress {
-                        if let Some(v) = egress_by.get_mut(wi) {
-                            v.push(pi);
-                        }
+                }
+                if p.policy_types.egress {
+                    if let Some(v) = egress_by.get_mut(wi) {
+                        v.push(pi);
                     }
                 }
             }

@@ -41,11 +41,18 @@ pub fn parse_each(file: usize, text: &str, limits: &Limits, on_doc: &mut dyn FnM
             continue;
         }
         let positions = |node: usize| Positions { text: Arc::clone(&shared), chunk, node, limits: Arc::clone(&shared_limits), spans: Arc::default() };
-        if let Some((value, span)) = json_document(body, limits) {
-            let span = Span::new(chunk.start + span.start, chunk.start + span.end);
-            on_doc(Document { file, index, value, span, positions: positions(0) });
-            index += 1;
-            continue;
+        match json_document(body, limits) {
+            Ok(Some((value, span))) => {
+                let span = Span::new(chunk.start + span.start, chunk.start + span.end);
+                on_doc(Document { file, index, value, span, positions: positions(0) });
+                index += 1;
+                continue;
+            }
+            Err((message, at)) => {
+                error(message, chunk.start + at);
+                continue;
+            }
+            Ok(None) => {}
         }
         if let Some(at) = flow_entries_over(body, limits.max_flow_entries) {
             let message = format!(
@@ -76,17 +83,28 @@ pub fn parse_each(file: usize, text: &str, limits: &Limits, on_doc: &mut dyn FnM
 
 /// A chunk that is one JSON value (what API servers and admission hosts send), with the span of
 /// that value inside the chunk. JSON is YAML, so the YAML path would read the same value, slower.
-fn json_document(body: &str, limits: &Limits) -> Option<(Value, Span)> {
+/// `Err((message, offset))`: the chunk is JSON but over the node limit — said here, since the
+/// YAML path would blame the size of its flow collections instead.
+fn json_document(body: &str, limits: &Limits) -> Result<Option<(Value, Span)>, (String, usize)> {
     let trimmed = body.trim_start();
     if !trimmed.starts_with(['{', '[']) {
-        return None;
+        return Ok(None);
     }
+    let start = body.len() - trimmed.len();
     let budget = std::cell::Cell::new(limits.max_nodes);
     let mut de = serde_json::Deserializer::from_str(body);
-    let value = serde::de::DeserializeSeed::deserialize(StrictSeed { budget: &budget, depth: limits.max_depth }, &mut de).ok()?;
-    de.end().ok()?;
-    let start = body.len() - trimmed.len();
-    Some((value, Span::new(start, body.trim_end().len())))
+    let read = serde::de::DeserializeSeed::deserialize(StrictSeed { budget: &budget, depth: limits.max_depth }, &mut de);
+    let value = match read {
+        Ok(v) => v,
+        Err(e) if e.to_string().starts_with(TOO_MANY_NODES) => {
+            return Err((format!("document has more than {} nodes", limits.max_nodes), start));
+        }
+        Err(_) => return Ok(None),
+    };
+    if de.end().is_err() {
+        return Ok(None);
+    }
+    Ok(Some((value, Span::new(start, body.trim_end().len()))))
 }
 
 /// Where the entries of flow collections first pass `max`, if they do. The YAML scanner holds
@@ -128,9 +146,12 @@ fn flow_entries_over(body: &str, max: usize) -> Option<usize> {
     None
 }
 
+/// The error of [`StrictSeed`] when its budget runs out.
+const TOO_MANY_NODES: &str = "too many nodes";
+
 /// A JSON value whose objects may not repeat a key (`serde_json::Value` keeps the last one
 /// silently, where the YAML path and the API server's strict decoding refuse the document),
-/// read with a budget of nodes: a JSON document over it goes down the YAML path, which says why.
+/// read with a budget of nodes.
 #[derive(Clone, Copy)]
 struct StrictSeed<'b> {
     budget: &'b std::cell::Cell<usize>,
@@ -144,7 +165,7 @@ impl<'de> serde::de::DeserializeSeed<'de> for StrictSeed<'_> {
     fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
         let left = self.budget.get();
         if left == 0 {
-            return Err(serde::de::Error::custom("too many nodes"));
+            return Err(serde::de::Error::custom(TOO_MANY_NODES));
         }
         self.budget.set(left - 1);
         d.deserialize_any(self)
@@ -652,6 +673,17 @@ mod tests {
             assert_eq!(errs.len(), 1);
             assert!(errs[0].message.contains("duplicated key `spec`"), "{}", errs[0].message);
         }
+    }
+
+    #[test]
+    fn json_over_the_node_limit_is_named_as_such() {
+        let limits = Limits { max_nodes: 1_000, max_flow_entries: 100, ..Limits::default() };
+        let (docs, errs) = parse_source(0, &format!("[{}1]", "1,".repeat(1_000)), &limits);
+        assert!(docs.is_empty());
+        assert_eq!(errs[0].message, "document has more than 1000 nodes");
+        // Exactly at the limit is read.
+        let (docs, errs) = parse_source(0, &format!("[{}1]", "1,".repeat(998)), &limits);
+        assert_eq!((docs.len(), errs.len()), (1, 0));
     }
 
     #[test]
