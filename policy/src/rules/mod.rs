@@ -57,10 +57,9 @@ impl RuleMeta {
     }
 }
 
-/// A rule: metadata plus a check over the whole workspace.
-pub trait Rule {
-    /// The rule's metadata.
-    const META: RuleMeta;
+/// A rule: its metadata (written by [`declare_rule!`], read as `Self::META`) plus a check over
+/// the whole workspace.
+pub trait Rule: Declared {
     /// Add this rule's findings to `out`.
     fn check(cx: &Context<'_>, out: &mut Diagnostics);
 }
@@ -339,9 +338,8 @@ macro_rules! declare_rule {
         pub struct $name;
         impl $name {
             const DOCS: &'static str = concat!($title, "\n", $($doc, "\n"),*);
-        }
-        impl $crate::rules::RuleMetaSource for $name {
-            const META: $crate::rules::RuleMeta = $crate::rules::RuleMeta {
+            /// The rule's metadata (also through [`Declared`](crate::rules::Declared)).
+            pub const META: $crate::rules::RuleMeta = $crate::rules::RuleMeta {
                 id: $id,
                 name: $rname,
                 title: $crate::rules::first_line($title),
@@ -350,27 +348,17 @@ macro_rules! declare_rule {
                 docs: if cfg!(feature = "abi-opa") { "" } else { Self::DOCS },
             };
         }
+        impl $crate::rules::Declared for $name {
+            const META: $crate::rules::RuleMeta = $name::META;
+        }
     };
 }
 pub(crate) use declare_rule;
 
-/// Where `declare_rule!` puts a rule's metadata.
-pub trait RuleMetaSource {
+/// A rule's metadata, as [`declare_rule!`] writes it from the rule's doc comment.
+pub trait Declared {
     /// The metadata.
     const META: RuleMeta;
-}
-
-impl<T: RuleMetaSource + RuleCheck> Rule for T {
-    const META: RuleMeta = <T as RuleMetaSource>::META;
-    fn check(cx: &Context<'_>, out: &mut Diagnostics) {
-        <T as RuleCheck>::check(cx, out)
-    }
-}
-
-/// The check half of a rule (the metadata half comes from `declare_rule!`).
-pub trait RuleCheck {
-    /// Add findings to `out`.
-    fn check(cx: &Context<'_>, out: &mut Diagnostics);
 }
 
 /// The first non-empty line of a doc string, trimmed (usable in constants).

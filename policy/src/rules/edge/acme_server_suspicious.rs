@@ -1,5 +1,5 @@
 use crate::report::Severity;
-use crate::rules::{declare_rule, Context, Diagnostics, Rule, RuleCheck};
+use crate::rules::{declare_rule, Context, Diagnostics, Rule};
 
 declare_rule! {
     /// ACME server URL suspicious
@@ -42,9 +42,9 @@ declare_rule! {
     }
 }
 
-impl RuleCheck for AcmeServerSuspicious {
+impl Rule for AcmeServerSuspicious {
     fn check(cx: &Context<'_>, out: &mut Diagnostics) {
-        let meta = <Self as Rule>::META;
+        let meta = Self::META;
         for i in cx.ws.issuers.iter().filter(|i| cx.ws.reported(&i.obj)) {
             let Some(acme) = &i.spec.acme else { continue };
             let url = acme.server.trim();

@@ -1,6 +1,6 @@
 use crate::model::Ingress;
 use crate::report::Severity;
-use crate::rules::{declare_rule, Context, Diagnostics, Rule, RuleCheck};
+use crate::rules::{declare_rule, Context, Diagnostics, Rule};
 use crate::source::join_key;
 
 declare_rule! {
@@ -99,9 +99,9 @@ fn routed_elsewhere(cx: &Context<'_>, except: &Ingress, host: &str, path: &str) 
     })
 }
 
-impl RuleCheck for AuthAnnotationsBroken {
+impl Rule for AuthAnnotationsBroken {
     fn check(cx: &Context<'_>, out: &mut Diagnostics) {
-        let meta = <Self as Rule>::META;
+        let meta = Self::META;
         for ing in cx.ws.ingresses.iter().filter(|i| cx.ws.reported(&i.obj)) {
             for key in ["nginx.ingress.kubernetes.io/auth-url", "nginx.ingress.kubernetes.io/auth-signin"] {
                 let Some(value) = ing.annotations.get(key) else { continue };

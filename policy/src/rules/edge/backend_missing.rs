@@ -1,5 +1,5 @@
 use crate::report::Severity;
-use crate::rules::{declare_rule, Context, Diagnostics, Rule, RuleCheck};
+use crate::rules::{declare_rule, Context, Diagnostics, Rule};
 
 declare_rule! {
     /// Ingress backend Service or port missing
@@ -57,9 +57,9 @@ declare_rule! {
     }
 }
 
-impl RuleCheck for BackendMissing {
+impl Rule for BackendMissing {
     fn check(cx: &Context<'_>, out: &mut Diagnostics) {
-        let meta = <Self as Rule>::META;
+        let meta = Self::META;
         for ing in cx.ws.ingresses.iter().filter(|i| cx.ws.reported(&i.obj)) {
             for (path, b) in ing.backends() {
                 let Some(svc_ref) = &b.service else { continue };

@@ -4,7 +4,7 @@ use crate::model::CertificateSpec;
 
 use crate::model::host::{dns1123_subdomain_error, ingress_host_error};
 use crate::report::Severity;
-use crate::rules::{declare_rule, Context, Diagnostics, Rule, RuleCheck};
+use crate::rules::{declare_rule, Context, Diagnostics, Rule};
 use crate::rules::netpol::{label_value, qualified_name};
 use crate::source::{join_index, join_key};
 
@@ -244,9 +244,9 @@ fn problems(spec: &CertificateSpec) -> Vec<(String, String)> {
     out
 }
 
-impl RuleCheck for CertificateInvalid {
+impl Rule for CertificateInvalid {
     fn check(cx: &Context<'_>, out: &mut Diagnostics) {
-        let meta = <Self as Rule>::META;
+        let meta = Self::META;
         for c in cx.ws.certificates.iter().filter(|c| cx.ws.reported(&c.obj)) {
             for (path, message) in problems(&c.spec) {
                 let d = out.report(&meta, Some(c.id.clone()), cx.at(&c.obj, &path), format!("Certificate `{}/{}`: {message}", c.namespace, c.id.name));

@@ -1,7 +1,7 @@
 use super::shim_managed;
 use crate::model::{ObjRef, ObjectId};
 use crate::report::Severity;
-use crate::rules::{declare_rule, Context, Diagnostics, Rule, RuleCheck};
+use crate::rules::{declare_rule, Context, Diagnostics, Rule};
 use crate::source::join_index;
 
 declare_rule! {
@@ -49,9 +49,9 @@ declare_rule! {
     }
 }
 
-impl RuleCheck for CertificatesShareSecret {
+impl Rule for CertificatesShareSecret {
     fn check(cx: &Context<'_>, out: &mut Diagnostics) {
-        let meta = <Self as Rule>::META;
+        let meta = Self::META;
         // (namespace, secret, who, object, field)
         let mut writers: Vec<(&str, String, ObjectId, &ObjRef, String)> = Vec::new();
         for c in &cx.ws.certificates {

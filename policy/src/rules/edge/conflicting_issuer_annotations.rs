@@ -1,5 +1,5 @@
 use crate::report::Severity;
-use crate::rules::{declare_rule, Context, Diagnostics, Rule, RuleCheck};
+use crate::rules::{declare_rule, Context, Diagnostics, Rule};
 use crate::source::join_key;
 
 declare_rule! {
@@ -52,9 +52,9 @@ declare_rule! {
     }
 }
 
-impl RuleCheck for ConflictingIssuerAnnotations {
+impl Rule for ConflictingIssuerAnnotations {
     fn check(cx: &Context<'_>, out: &mut Diagnostics) {
-        let meta = <Self as Rule>::META;
+        let meta = Self::META;
         for ing in cx.ws.ingresses.iter().filter(|i| cx.ws.reported(&i.obj)) {
             let has = |k: &str| ing.annotations.contains_key(k);
             if !has("cert-manager.io/cluster-issuer") {

@@ -1,5 +1,5 @@
 use crate::report::Severity;
-use crate::rules::{declare_rule, Context, Diagnostics, Rule, RuleCheck};
+use crate::rules::{declare_rule, Context, Diagnostics, Rule};
 use crate::source::join_key;
 
 declare_rule! {
@@ -50,9 +50,9 @@ declare_rule! {
     }
 }
 
-impl RuleCheck for IngressClassUnresolved {
+impl Rule for IngressClassUnresolved {
     fn check(cx: &Context<'_>, out: &mut Diagnostics) {
-        let meta = <Self as Rule>::META;
+        let meta = Self::META;
         let classes = &cx.ws.ingress_classes;
         for ing in cx.ws.ingresses.iter().filter(|i| cx.ws.reported(&i.obj)) {
             let annotation = ing.annotations.get("kubernetes.io/ingress.class");

@@ -3,7 +3,7 @@ use std::net::IpAddr;
 use super::{rule_hosts, tls_hosts};
 use crate::model::host::ingress_host_error;
 use crate::report::Severity;
-use crate::rules::{declare_rule, Context, Diagnostics, Rule, RuleCheck};
+use crate::rules::{declare_rule, Context, Diagnostics, Rule};
 
 declare_rule! {
     /// Invalid Ingress host or TLS host
@@ -46,9 +46,9 @@ declare_rule! {
     }
 }
 
-impl RuleCheck for IngressHostInvalid {
+impl Rule for IngressHostInvalid {
     fn check(cx: &Context<'_>, out: &mut Diagnostics) {
-        let meta = <Self as Rule>::META;
+        let meta = Self::META;
         for ing in cx.ws.ingresses.iter().filter(|i| cx.ws.reported(&i.obj)) {
             let hosts = rule_hosts(ing).into_iter().map(|(p, h)| (p, h, false)).chain(tls_hosts(ing).into_iter().map(|(p, h)| (p, h, true)));
             for (path, host, tls) in hosts {

@@ -1,5 +1,5 @@
 use crate::report::Severity;
-use crate::rules::{declare_rule, Context, Diagnostics, Rule, RuleCheck};
+use crate::rules::{declare_rule, Context, Diagnostics, Rule};
 use crate::source::join_index;
 
 declare_rule! {
@@ -58,9 +58,9 @@ fn path_error(path: &str) -> Option<&'static str> {
     None
 }
 
-impl RuleCheck for IngressPathInvalid {
+impl Rule for IngressPathInvalid {
     fn check(cx: &Context<'_>, out: &mut Diagnostics) {
-        let meta = <Self as Rule>::META;
+        let meta = Self::META;
         for ing in cx.ws.ingresses.iter().filter(|i| cx.ws.reported(&i.obj)) {
             for (ri, r) in ing.spec.rules.iter().flatten().enumerate() {
                 for (pi, p) in r.http.iter().flat_map(|h| h.paths.iter()).enumerate() {

@@ -1,5 +1,5 @@
 use crate::report::Severity;
-use crate::rules::{declare_rule, Context, Diagnostics, Rule, RuleCheck};
+use crate::rules::{declare_rule, Context, Diagnostics, Rule};
 
 declare_rule! {
     /// Ingress without TLS
@@ -43,9 +43,9 @@ declare_rule! {
     }
 }
 
-impl RuleCheck for IngressWithoutTls {
+impl Rule for IngressWithoutTls {
     fn check(cx: &Context<'_>, out: &mut Diagnostics) {
-        let meta = <Self as Rule>::META;
+        let meta = Self::META;
         for ing in cx.ws.ingresses.iter().filter(|i| cx.ws.reported(&i.obj)) {
             let has_tls = ing.spec.tls.as_ref().is_some_and(|t| !t.is_empty());
             let routes = ing.spec.rules.as_ref().is_some_and(|r| !r.is_empty()) || ing.spec.default_backend.is_some();

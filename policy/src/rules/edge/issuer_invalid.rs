@@ -3,7 +3,7 @@ use serde_json::Value;
 use crate::model::host::dns1123_subdomain_error;
 use crate::model::{Acme, IssuerSpec, LocalRef};
 use crate::report::Severity;
-use crate::rules::{declare_rule, Context, Diagnostics, Rule, RuleCheck};
+use crate::rules::{declare_rule, Context, Diagnostics, Rule};
 use crate::source::join_index;
 
 declare_rule! {
@@ -185,9 +185,9 @@ fn problems(spec: &IssuerSpec) -> Vec<(String, String)> {
     out
 }
 
-impl RuleCheck for IssuerInvalid {
+impl Rule for IssuerInvalid {
     fn check(cx: &Context<'_>, out: &mut Diagnostics) {
-        let meta = <Self as Rule>::META;
+        let meta = Self::META;
         for i in cx.ws.issuers.iter().filter(|i| cx.ws.reported(&i.obj)) {
             for (path, message) in problems(&i.spec) {
                 let d = out.report(&meta, Some(i.id.clone()), cx.at(&i.obj, &path), format!("{} `{}`: {message}", i.id.kind, i.id.name));

@@ -1,5 +1,5 @@
 use crate::report::Severity;
-use crate::rules::{declare_rule, Context, Diagnostics, Rule, RuleCheck};
+use crate::rules::{declare_rule, Context, Diagnostics, Rule};
 
 declare_rule! {
     /// Referenced issuer missing, or of the other kind
@@ -59,9 +59,9 @@ declare_rule! {
     }
 }
 
-impl RuleCheck for IssuerMissing {
+impl Rule for IssuerMissing {
     fn check(cx: &Context<'_>, out: &mut Diagnostics) {
-        let meta = <Self as Rule>::META;
+        let meta = Self::META;
         let none_in_input = cx.ws.issuers.is_empty();
         for u in cx.issuer_refs() {
             let (id, loc, r, ns, obj) = (u.id, u.loc, u.issuer, u.namespace, u.obj);

@@ -1,7 +1,7 @@
 use std::net::IpAddr;
 
 use crate::report::Severity;
-use crate::rules::{declare_rule, Context, Diagnostics, Rule, RuleCheck};
+use crate::rules::{declare_rule, Context, Diagnostics, Rule};
 use crate::source::join_key;
 
 declare_rule! {
@@ -61,9 +61,9 @@ const RANGE_ANNOTATIONS: [&str; 3] = [
     "nginx.ingress.kubernetes.io/denylist-source-range",
 ];
 
-impl RuleCheck for NginxAllowlistInvalid {
+impl Rule for NginxAllowlistInvalid {
     fn check(cx: &Context<'_>, out: &mut Diagnostics) {
-        let meta = <Self as Rule>::META;
+        let meta = Self::META;
         for ing in cx.ws.ingresses.iter().filter(|i| cx.ws.reported(&i.obj)) {
             for key in RANGE_ANNOTATIONS {
                 let Some(value) = ing.annotations.get(key) else { continue };

@@ -1,6 +1,6 @@
 use crate::model::{contains_labels, Labels, SolverSelector};
 use crate::report::Severity;
-use crate::rules::{declare_rule, Context, Diagnostics, Rule, RuleCheck};
+use crate::rules::{declare_rule, Context, Diagnostics, Rule};
 
 declare_rule! {
     /// No usable ACME solver for a requested name
@@ -82,9 +82,9 @@ fn specificity(selector: Option<&SolverSelector>, name: &str, labels: &Labels) -
     }
 }
 
-impl RuleCheck for NoUsableSolver {
+impl Rule for NoUsableSolver {
     fn check(cx: &Context<'_>, out: &mut Diagnostics) {
-        let meta = <Self as Rule>::META;
+        let meta = Self::META;
         for u in cx.issuer_refs() {
             let (id, loc, r, ns, obj) = (u.id, u.loc, u.issuer, u.namespace, u.obj);
             if !cx.ws.reported(obj) {

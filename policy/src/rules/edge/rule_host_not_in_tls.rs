@@ -1,7 +1,7 @@
 use super::{rule_hosts, shim_managed, tls_hosts};
 use crate::model::host::{covers, ingress_host_error};
 use crate::report::{Fix, Severity};
-use crate::rules::{declare_rule, yaml_str, Context, Diagnostics, Rule, RuleCheck};
+use crate::rules::{declare_rule, yaml_str, Context, Diagnostics, Rule};
 
 declare_rule! {
     /// Rule host not covered by the TLS hosts
@@ -54,9 +54,9 @@ declare_rule! {
     }
 }
 
-impl RuleCheck for RuleHostNotInTls {
+impl Rule for RuleHostNotInTls {
     fn check(cx: &Context<'_>, out: &mut Diagnostics) {
-        let meta = <Self as Rule>::META;
+        let meta = Self::META;
         for ing in cx.ws.ingresses.iter().filter(|i| cx.ws.reported(&i.obj)) {
             if ing.spec.tls.as_ref().is_none_or(Vec::is_empty) {
                 continue;

@@ -1,7 +1,7 @@
 use super::{rule_hosts, tls_hosts};
 use crate::model::host::{covers, ingress_host_error};
 use crate::report::Severity;
-use crate::rules::{declare_rule, Context, Diagnostics, Rule, RuleCheck};
+use crate::rules::{declare_rule, Context, Diagnostics, Rule};
 
 declare_rule! {
     /// TLS host not routed by any rule
@@ -45,9 +45,9 @@ declare_rule! {
     }
 }
 
-impl RuleCheck for TlsHostNotRouted {
+impl Rule for TlsHostNotRouted {
     fn check(cx: &Context<'_>, out: &mut Diagnostics) {
-        let meta = <Self as Rule>::META;
+        let meta = Self::META;
         for ing in cx.ws.ingresses.iter().filter(|i| cx.ws.reported(&i.obj)) {
             let rules = rule_hosts(ing);
             let hostless = ing.spec.rules.iter().flatten().any(|r| r.host.as_deref().is_none_or(str::is_empty));

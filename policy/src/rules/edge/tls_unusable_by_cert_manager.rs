@@ -1,6 +1,6 @@
 use super::shim_managed;
 use crate::report::Severity;
-use crate::rules::{declare_rule, Context, Diagnostics, Rule, RuleCheck};
+use crate::rules::{declare_rule, Context, Diagnostics, Rule};
 use crate::source::join_index;
 
 declare_rule! {
@@ -52,9 +52,9 @@ declare_rule! {
     }
 }
 
-impl RuleCheck for TlsUnusableByCertManager {
+impl Rule for TlsUnusableByCertManager {
     fn check(cx: &Context<'_>, out: &mut Diagnostics) {
-        let meta = <Self as Rule>::META;
+        let meta = Self::META;
         for ing in cx.ws.ingresses.iter().filter(|i| cx.ws.reported(&i.obj) && shim_managed(i)) {
             let mut secrets: Vec<(&str, String)> = Vec::new();
             for (i, t) in ing.spec.tls.iter().flatten().enumerate() {

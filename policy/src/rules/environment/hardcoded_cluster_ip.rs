@@ -3,7 +3,7 @@ use std::net::IpAddr;
 use super::containers;
 use crate::model::ConfigMap;
 use crate::report::Severity;
-use crate::rules::{declare_rule, Context, Diagnostics, Rule, RuleCheck};
+use crate::rules::{declare_rule, Context, Diagnostics, Rule};
 
 declare_rule! {
     /// Hard-coded in-cluster IP address
@@ -93,9 +93,9 @@ pub(crate) fn ip_literals(s: &str) -> Vec<IpAddr> {
     out
 }
 
-impl RuleCheck for HardcodedClusterIp {
+impl Rule for HardcodedClusterIp {
     fn check(cx: &Context<'_>, out: &mut Diagnostics) {
-        let meta = <Self as Rule>::META;
+        let meta = Self::META;
         // (address, what it is)
         let mut known: Vec<(IpAddr, String)> = Vec::new();
         for s in &cx.ws.services {

@@ -2,7 +2,7 @@ use super::{containers, env_path};
 use crate::model::proxy::{env, EnvValue, NoProxy};
 use crate::report::Severity;
 use crate::rules::reachability::is_api_client;
-use crate::rules::{declare_rule, Context, Diagnostics, Rule, RuleCheck};
+use crate::rules::{declare_rule, Context, Diagnostics, Rule};
 
 declare_rule! {
     /// Proxy set without NO_PROXY for cluster traffic
@@ -63,9 +63,9 @@ declare_rule! {
     }
 }
 
-impl RuleCheck for NoProxyMissesCluster {
+impl Rule for NoProxyMissesCluster {
     fn check(cx: &Context<'_>, out: &mut Diagnostics) {
-        let meta = <Self as Rule>::META;
+        let meta = Self::META;
         let domain = cx.profile.cluster_domain.trim_matches('.');
         let api_ip = cx.profile.service_cidrs.first().and_then(|n| n.hosts().next());
         for w in cx.ws.workloads.iter().filter(|w| cx.ws.reported(&w.obj)) {

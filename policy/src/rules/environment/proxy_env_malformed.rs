@@ -1,7 +1,7 @@
 use super::{containers, env_path};
 use crate::model::proxy::{env, EnvValue, ProxyUrl};
 use crate::report::Severity;
-use crate::rules::{declare_rule, Context, Diagnostics, Rule, RuleCheck};
+use crate::rules::{declare_rule, Context, Diagnostics, Rule};
 
 declare_rule! {
     /// Proxy variables malformed or inconsistent
@@ -60,9 +60,9 @@ declare_rule! {
     }
 }
 
-impl RuleCheck for ProxyEnvMalformed {
+impl Rule for ProxyEnvMalformed {
     fn check(cx: &Context<'_>, out: &mut Diagnostics) {
-        let meta = <Self as Rule>::META;
+        let meta = Self::META;
         for w in cx.ws.workloads.iter().filter(|w| cx.ws.reported(&w.obj)) {
             for (base, c) in containers(w) {
                 let mut report = |name: &str, field: &str, message: String, help: &str| {

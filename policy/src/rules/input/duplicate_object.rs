@@ -1,7 +1,7 @@
 use super::report_problems;
 use crate::model::ProblemKind;
 use crate::report::Severity;
-use crate::rules::{declare_rule, Context, Diagnostics, RuleCheck};
+use crate::rules::{declare_rule, Context, Diagnostics, Rule};
 
 declare_rule! {
     /// Same object defined more than once
@@ -36,8 +36,8 @@ declare_rule! {
     }
 }
 
-impl RuleCheck for DuplicateObject {
+impl Rule for DuplicateObject {
     fn check(cx: &Context<'_>, out: &mut Diagnostics) {
-        report_problems(cx.ws, ProblemKind::Duplicate, &<Self as crate::rules::Rule>::META, "keep one definition, or rename one of them", out);
+        report_problems(cx.ws, ProblemKind::Duplicate, &Self::META, "keep one definition, or rename one of them", out);
     }
 }

@@ -1,7 +1,7 @@
 use super::report_problems;
 use crate::model::ProblemKind;
 use crate::report::Severity;
-use crate::rules::{declare_rule, Context, Diagnostics, RuleCheck};
+use crate::rules::{declare_rule, Context, Diagnostics, Rule};
 
 declare_rule! {
     /// Document is not a valid object of its kind
@@ -43,8 +43,8 @@ declare_rule! {
     }
 }
 
-impl RuleCheck for InvalidObject {
+impl Rule for InvalidObject {
     fn check(cx: &Context<'_>, out: &mut Diagnostics) {
-        report_problems(cx.ws, ProblemKind::Object, &<Self as crate::rules::Rule>::META, "correct the field so the API server accepts the object", out);
+        report_problems(cx.ws, ProblemKind::Object, &Self::META, "correct the field so the API server accepts the object", out);
     }
 }

@@ -1,7 +1,7 @@
 use super::report_problems;
 use crate::model::ProblemKind;
 use crate::report::Severity;
-use crate::rules::{declare_rule, Context, Diagnostics, RuleCheck};
+use crate::rules::{declare_rule, Context, Diagnostics, Rule};
 
 declare_rule! {
     /// Document is not readable YAML or JSON
@@ -31,8 +31,8 @@ declare_rule! {
     }
 }
 
-impl RuleCheck for InvalidYaml {
+impl Rule for InvalidYaml {
     fn check(cx: &Context<'_>, out: &mut Diagnostics) {
-        report_problems(cx.ws, ProblemKind::Syntax, &<Self as crate::rules::Rule>::META, "fix the syntax at this position", out);
+        report_problems(cx.ws, ProblemKind::Syntax, &Self::META, "fix the syntax at this position", out);
     }
 }

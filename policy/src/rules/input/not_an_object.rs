@@ -1,7 +1,7 @@
 use super::report_problems;
 use crate::model::ProblemKind;
 use crate::report::Severity;
-use crate::rules::{declare_rule, Context, Diagnostics, RuleCheck};
+use crate::rules::{declare_rule, Context, Diagnostics, Rule};
 
 declare_rule! {
     /// Document is not a Kubernetes object
@@ -35,8 +35,8 @@ declare_rule! {
     }
 }
 
-impl RuleCheck for NotAnObject {
+impl Rule for NotAnObject {
     fn check(cx: &Context<'_>, out: &mut Diagnostics) {
-        report_problems(cx.ws, ProblemKind::NotAnObject, &<Self as crate::rules::Rule>::META, "remove the file from the manifest set, or wrap the objects in a `kind: List`", out);
+        report_problems(cx.ws, ProblemKind::NotAnObject, &Self::META, "remove the file from the manifest set, or wrap the objects in a `kind: List`", out);
     }
 }

@@ -1,6 +1,6 @@
 use crate::model::SKIP_ANNOTATION;
 use crate::report::Severity;
-use crate::rules::{declare_rule, find, Context, Diagnostics, RuleCheck};
+use crate::rules::{declare_rule, find, Context, Diagnostics, Rule};
 use crate::source::join_key;
 
 declare_rule! {
@@ -41,13 +41,13 @@ declare_rule! {
     }
 }
 
-impl RuleCheck for SuppressionUnknownRule {
+impl Rule for SuppressionUnknownRule {
     fn check(cx: &Context<'_>, out: &mut Diagnostics) {
         for s in cx.ws.suppressions.iter().filter(|s| cx.ws.reported(&s.obj)) {
             for r in s.rules.iter().filter(|r| find(r).is_none() && find(&r.to_ascii_uppercase()).is_none()) {
                 let loc = cx.ws.loc(&s.obj, &join_key("metadata.annotations", SKIP_ANNOTATION));
                 let msg = format!("{}: annotation `{SKIP_ANNOTATION}` names `{r}`, which is no rule id or name; nothing is suppressed by it", s.id);
-                let d = out.report(&<Self as crate::rules::Rule>::META, Some(s.id.clone()), loc, msg);
+                let d = out.report(&Self::META, Some(s.id.clone()), loc, msg);
                 d.help = Some("use an id or name from `netreach rules`, e.g. `NR201` or `dns-udp-blocked`".into());
             }
         }

@@ -1,7 +1,7 @@
 use super::{external_needs, outbound_mode, service_entry_fix, visible_entries};
 use crate::profile::OutboundTrafficPolicy;
 use crate::report::{Fix, Severity};
-use crate::rules::{declare_rule, Context, Diagnostics, Rule, RuleCheck};
+use crate::rules::{declare_rule, Context, Diagnostics, Rule};
 
 declare_rule! {
     /// External host not registered under REGISTRY_ONLY
@@ -74,9 +74,9 @@ declare_rule! {
     }
 }
 
-impl RuleCheck for ExternalHostUnregistered {
+impl Rule for ExternalHostUnregistered {
     fn check(cx: &Context<'_>, out: &mut Diagnostics) {
-        let meta = <Self as Rule>::META;
+        let meta = Self::META;
         for w in cx.ws.workloads.iter().filter(|w| cx.ws.reported(&w.obj) && !w.host_network() && cx.sidecar_injected(w)) {
             let needs = external_needs(cx, w);
             if needs.is_empty() {

@@ -1,7 +1,7 @@
 use super::{exported_to, external_needs, outbound_mode, se_ports, visible_entries};
 use crate::profile::OutboundTrafficPolicy;
 use crate::report::Severity;
-use crate::rules::{declare_rule, Context, Diagnostics, Rule, RuleCheck};
+use crate::rules::{declare_rule, Context, Diagnostics, Rule};
 
 declare_rule! {
     /// ALLOW_ANY passthrough shadowed on a port
@@ -75,9 +75,9 @@ declare_rule! {
     }
 }
 
-impl RuleCheck for PassthroughShadowed {
+impl Rule for PassthroughShadowed {
     fn check(cx: &Context<'_>, out: &mut Diagnostics) {
-        let meta = <Self as Rule>::META;
+        let meta = Self::META;
         // Visibility is a property of the whole mesh's ServiceEntries and Sidecars; with part of
         // the cluster unread, NR401 says what could not be checked.
         if cx.ws.coverage != crate::model::Coverage::Complete {

@@ -1,7 +1,7 @@
 use super::se_ports;
 use crate::model::ServiceEntry;
 use crate::report::Severity;
-use crate::rules::{declare_rule, Context, Diagnostics, Rule, RuleCheck};
+use crate::rules::{declare_rule, Context, Diagnostics, Rule};
 use crate::source::join_index;
 
 declare_rule! {
@@ -74,9 +74,9 @@ fn shown(proto: &str) -> &str {
     }
 }
 
-impl RuleCheck for ServiceEntryConflictingProtocols {
+impl Rule for ServiceEntryConflictingProtocols {
     fn check(cx: &Context<'_>, out: &mut Diagnostics) {
-        let meta = <Self as Rule>::META;
+        let meta = Self::META;
         let entries = &cx.ws.service_entries;
         for (k, se) in entries.iter().enumerate() {
             if !cx.ws.reported(&se.obj) {

@@ -5,7 +5,7 @@ use super::{istio_host_error, istio_label_ok};
 use crate::model::host::dns1123_subdomain_error;
 use crate::model::ServiceEntrySpec;
 use crate::report::Severity;
-use crate::rules::{declare_rule, Context, Diagnostics, Rule, RuleCheck};
+use crate::rules::{declare_rule, Context, Diagnostics, Rule};
 use crate::source::join_index;
 
 declare_rule! {
@@ -148,9 +148,9 @@ fn problems(spec: &ServiceEntrySpec) -> Vec<(String, String, bool)> {
     out
 }
 
-impl RuleCheck for ServiceEntryInvalid {
+impl Rule for ServiceEntryInvalid {
     fn check(cx: &Context<'_>, out: &mut Diagnostics) {
-        let meta = <Self as Rule>::META;
+        let meta = Self::META;
         for se in cx.ws.service_entries.iter().filter(|s| cx.ws.reported(&s.obj)) {
             for (path, message, warning) in problems(&se.spec) {
                 let d = out.report(&meta, Some(se.id.clone()), cx.at(&se.obj, &path), format!("ServiceEntry `{}/{}`: {message}", se.namespace, se.id.name));

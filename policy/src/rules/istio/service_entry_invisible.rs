@@ -1,6 +1,6 @@
 use super::{external_needs, outbound_mode, visible_entries};
 use crate::report::Severity;
-use crate::rules::{declare_rule, Context, Diagnostics, Rule, RuleCheck};
+use crate::rules::{declare_rule, Context, Diagnostics, Rule};
 
 declare_rule! {
     /// Required ServiceEntry invisible to the workload
@@ -81,9 +81,9 @@ declare_rule! {
     }
 }
 
-impl RuleCheck for ServiceEntryInvisible {
+impl Rule for ServiceEntryInvisible {
     fn check(cx: &Context<'_>, out: &mut Diagnostics) {
-        let meta = <Self as Rule>::META;
+        let meta = Self::META;
         // Visibility is a property of the whole mesh's ServiceEntries and Sidecars; with part of
         // the cluster unread, NR401 says what could not be checked.
         if cx.ws.coverage != crate::model::Coverage::Complete {

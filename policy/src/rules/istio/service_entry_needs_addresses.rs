@@ -1,6 +1,6 @@
 use super::{allocation, se_ports, Allocation};
 use crate::report::Severity;
-use crate::rules::{declare_rule, Context, Diagnostics, Rule, RuleCheck};
+use crate::rules::{declare_rule, Context, Diagnostics, Rule};
 use crate::source::join_index;
 
 declare_rule! {
@@ -49,9 +49,9 @@ declare_rule! {
     }
 }
 
-impl RuleCheck for ServiceEntryNeedsAddresses {
+impl Rule for ServiceEntryNeedsAddresses {
     fn check(cx: &Context<'_>, out: &mut Diagnostics) {
-        let meta = <Self as Rule>::META;
+        let meta = Self::META;
         let allocation = allocation(cx);
         if allocation == Allocation::Allocated {
             return;

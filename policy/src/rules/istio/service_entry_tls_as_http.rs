@@ -1,7 +1,7 @@
 
 use super::{se_host_matches, se_ports};
 use crate::report::Severity;
-use crate::rules::{declare_rule, Context, Diagnostics, Rule, RuleCheck};
+use crate::rules::{declare_rule, Context, Diagnostics, Rule};
 use crate::source::join_index;
 
 declare_rule! {
@@ -52,9 +52,9 @@ fn originates_tls(cx: &Context<'_>, host: &str, port: u32) -> bool {
     })
 }
 
-impl RuleCheck for ServiceEntryTlsAsHttp {
+impl Rule for ServiceEntryTlsAsHttp {
     fn check(cx: &Context<'_>, out: &mut Diagnostics) {
-        let meta = <Self as Rule>::META;
+        let meta = Self::META;
         for se in cx.ws.service_entries.iter().filter(|s| cx.ws.reported(&s.obj)) {
             for (i, number, proto, name) in se_ports(se) {
                 let tls_port = number == 443 || name.starts_with("https") || name.starts_with("tls");

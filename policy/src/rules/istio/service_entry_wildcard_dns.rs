@@ -1,6 +1,6 @@
 
 use crate::report::Severity;
-use crate::rules::{declare_rule, Context, Diagnostics, Rule, RuleCheck};
+use crate::rules::{declare_rule, Context, Diagnostics, Rule};
 use crate::source::join_index;
 
 declare_rule! {
@@ -43,9 +43,9 @@ declare_rule! {
     }
 }
 
-impl RuleCheck for ServiceEntryWildcardDns {
+impl Rule for ServiceEntryWildcardDns {
     fn check(cx: &Context<'_>, out: &mut Diagnostics) {
-        let meta = <Self as Rule>::META;
+        let meta = Self::META;
         for se in cx.ws.service_entries.iter().filter(|s| cx.ws.reported(&s.obj)) {
             let resolution = se.spec.resolution();
             let endpoints = !se.spec.endpoints.is_empty();

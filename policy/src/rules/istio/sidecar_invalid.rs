@@ -2,7 +2,7 @@ use super::service_entry_invalid::PROTOCOLS;
 use super::{istio_host_error, istio_label_ok};
 use crate::model::SidecarSpec;
 use crate::report::Severity;
-use crate::rules::{declare_rule, Context, Diagnostics, Rule, RuleCheck};
+use crate::rules::{declare_rule, Context, Diagnostics, Rule};
 use crate::source::join_index;
 
 declare_rule! {
@@ -130,9 +130,9 @@ fn problems(spec: &SidecarSpec, namespace: &str) -> Vec<(String, String, bool)> 
     out
 }
 
-impl RuleCheck for SidecarInvalid {
+impl Rule for SidecarInvalid {
     fn check(cx: &Context<'_>, out: &mut Diagnostics) {
-        let meta = <Self as Rule>::META;
+        let meta = Self::META;
         for s in cx.ws.sidecars.iter().filter(|s| cx.ws.reported(&s.obj)) {
             for (path, message, warning) in problems(&s.spec, &s.namespace) {
                 let d = out.report(&meta, Some(s.id.clone()), cx.at(&s.obj, &path), format!("Sidecar `{}/{}`: {message}", s.namespace, s.id.name));

@@ -4,7 +4,7 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use crate::model::{parse_cidr, NetworkPolicy};
 use crate::report::Severity;
-use crate::rules::{declare_rule, Context, Diagnostics, Rule, RuleCheck};
+use crate::rules::{declare_rule, Context, Diagnostics, Rule};
 use crate::source::{join_index, join_key};
 
 declare_rule! {
@@ -50,7 +50,7 @@ declare_rule! {
     }
 }
 
-impl RuleCheck for InvalidNetworkPolicy {
+impl Rule for InvalidNetworkPolicy {
     fn check(cx: &Context<'_>, out: &mut Diagnostics) {
         for p in cx.ws.policies.iter().filter(|p| cx.ws.reported(&p.obj)) {
             for (field, message, help) in problems(p) {
@@ -60,7 +60,7 @@ impl RuleCheck for InvalidNetworkPolicy {
                     None => (field.clone(), cx.at(&p.obj, &field)),
                 };
                 let d = out.report(
-                    &<Self as Rule>::META,
+                    &Self::META,
                     Some(p.id.clone()),
                     loc,
                     format!("NetworkPolicy `{}` would be rejected: `{field}` {message}", p.qualified_name()),

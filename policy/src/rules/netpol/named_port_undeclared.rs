@@ -1,7 +1,7 @@
 use crate::model::{Coverage, PeerKind, PortSel, Protocol, Workload};
 use crate::netpol::Direction;
 use crate::report::Severity;
-use crate::rules::{declare_rule, Context, Diagnostics, Rule, RuleCheck};
+use crate::rules::{declare_rule, Context, Diagnostics, Rule};
 
 declare_rule! {
     /// Named port not declared by the destination pods
@@ -65,9 +65,9 @@ fn declares(w: &Workload, name: &str, proto: Protocol) -> bool {
     w.ports.iter().any(|p| p.name.as_deref() == Some(name) && p.protocol == Some(proto))
 }
 
-impl RuleCheck for NamedPortUndeclared {
+impl Rule for NamedPortUndeclared {
     fn check(cx: &Context<'_>, out: &mut Diagnostics) {
-        let meta = <Self as Rule>::META;
+        let meta = Self::META;
         for (pi, p) in cx.ws.policies.iter().enumerate().filter(|(_, p)| cx.ws.reported(&p.obj)) {
             let named = |dir: Direction| {
                 dir.of(p).1.iter().enumerate().flat_map(move |(ri, r)| {

@@ -2,7 +2,7 @@ use super::peer_selects_nothing::known_namespaces;
 use crate::model::{NamespaceScope, PeerKind, Requirement, NAMESPACE_NAME_LABEL};
 use crate::netpol::Direction;
 use crate::report::{Fix, Severity};
-use crate::rules::{declare_rule, Context, Diagnostics, Rule, RuleCheck};
+use crate::rules::{declare_rule, Context, Diagnostics, Rule};
 
 declare_rule! {
     /// Namespace selected by a label Kubernetes does not set
@@ -58,9 +58,9 @@ pub(super) fn names_by_missing_label(sel: &crate::model::Selector, namespaces: &
     })
 }
 
-impl RuleCheck for NamespaceNameLabel {
+impl Rule for NamespaceNameLabel {
     fn check(cx: &Context<'_>, out: &mut Diagnostics) {
-        let meta = <Self as Rule>::META;
+        let meta = Self::META;
         let namespaces = known_namespaces(cx);
         for p in cx.ws.policies.iter().filter(|p| cx.ws.reported(&p.obj)) {
             for dir in [Direction::Ingress, Direction::Egress] {

@@ -2,7 +2,7 @@ use crate::model::{NetworkPolicy, ObjRef, ObjectId};
 use crate::netpol::Direction;
 use crate::report::Severity;
 use super::default_deny_fix;
-use crate::rules::{declare_rule, Context, Diagnostics, Rule, RuleCheck};
+use crate::rules::{declare_rule, Context, Diagnostics, Rule};
 
 declare_rule! {
     /// Namespace has no default-deny NetworkPolicy
@@ -61,7 +61,7 @@ declare_rule! {
     }
 }
 
-impl RuleCheck for NoDefaultDeny {
+impl Rule for NoDefaultDeny {
     fn check(cx: &Context<'_>, out: &mut Diagnostics) {
         for ns in cx.ws.namespaces.values() {
             if cx.profile.unsegregated_namespaces.contains(&ns.name) {
@@ -78,7 +78,7 @@ impl RuleCheck for NoDefaultDeny {
             let id = ObjectId { api_version: "v1".into(), kind: "Namespace".into(), name: ns.name.clone(), namespace: None };
             if !cx.sees_namespace(&ns.name) {
                 let what = format!("whether namespace `{}` has a default-deny NetworkPolicy", ns.name);
-                out.unverifiable(&<Self as Rule>::META, Some(id), cx.at(obj, field), &what, &cx.ws.coverage);
+                out.unverifiable(&Self::META, Some(id), cx.at(obj, field), &what, &cx.ws.coverage);
                 continue;
             }
             let policies: Vec<&NetworkPolicy> = cx.ws.policies.iter().filter(|p| p.namespace == ns.name).collect();
@@ -90,7 +90,7 @@ impl RuleCheck for NoDefaultDeny {
             let names: Vec<&str> = missing.iter().map(|d| d.as_str()).collect();
             let lower = names.join(" and ").to_lowercase();
             let d = out.report(
-                &<Self as Rule>::META,
+                &Self::META,
                 Some(id),
                 cx.at(obj, field),
                 format!("namespace `{}` has no default-deny NetworkPolicy for {lower}", ns.name),

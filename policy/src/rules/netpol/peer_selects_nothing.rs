@@ -3,7 +3,7 @@ use std::collections::BTreeSet;
 use crate::model::{Labels, NamespaceScope, NetworkPolicy, PeerKind, Requirement, Selector, NAMESPACE_NAME_LABEL};
 use crate::netpol::Direction;
 use crate::report::Severity;
-use crate::rules::{declare_rule, Context, Diagnostics, Rule, RuleCheck};
+use crate::rules::{declare_rule, Context, Diagnostics, Rule};
 
 declare_rule! {
     /// Rule peer selects nothing, or everything by a typo
@@ -91,9 +91,9 @@ declare_rule! {
     }
 }
 
-impl RuleCheck for PeerSelectsNothing {
+impl Rule for PeerSelectsNothing {
     fn check(cx: &Context<'_>, out: &mut Diagnostics) {
-        let meta = <Self as Rule>::META;
+        let meta = Self::META;
         let namespaces = known_namespaces(cx);
         let pod_keys: BTreeSet<&str> = cx.ws.workloads.iter().flat_map(|w| w.labels.keys().map(String::as_str)).collect();
         let ns_keys: BTreeSet<&str> = namespaces.iter().flat_map(|(_, l)| l.keys().map(String::as_str)).collect();

@@ -1,5 +1,5 @@
 use crate::report::Severity;
-use crate::rules::{declare_rule, Context, Diagnostics, Rule, RuleCheck};
+use crate::rules::{declare_rule, Context, Diagnostics, Rule};
 
 declare_rule! {
     /// Policy selects no workload
@@ -61,7 +61,7 @@ declare_rule! {
     }
 }
 
-impl RuleCheck for PolicySelectsNothing {
+impl Rule for PolicySelectsNothing {
     fn check(cx: &Context<'_>, out: &mut Diagnostics) {
         let runtime = cx.runtime_pods();
         for (pi, p) in cx.ws.policies.iter().enumerate().filter(|(_, p)| cx.ws.reported(&p.obj)) {
@@ -73,7 +73,7 @@ impl RuleCheck for PolicySelectsNothing {
             let loc = || cx.at(&p.obj, "spec.podSelector");
             if !cx.sees_namespace(&p.namespace) {
                 let what = format!("whether NetworkPolicy `{}` selects any workload", p.qualified_name());
-                out.unverifiable(&<Self as Rule>::META, Some(p.id.clone()), loc(), &what, &cx.ws.coverage);
+                out.unverifiable(&Self::META, Some(p.id.clone()), loc(), &what, &cx.ws.coverage);
                 continue;
             }
             if !cx.engine.selected_by(pi).is_empty() {
@@ -85,7 +85,7 @@ impl RuleCheck for PolicySelectsNothing {
                 continue;
             }
             let d = out.report(
-                &<Self as Rule>::META,
+                &Self::META,
                 Some(p.id.clone()),
                 loc(),
                 format!(

@@ -1,7 +1,7 @@
 use crate::model::{NamespaceScope, PeerKind};
 use crate::netpol::Direction;
 use crate::report::Severity;
-use crate::rules::{declare_rule, Context, Diagnostics, Rule, RuleCheck};
+use crate::rules::{declare_rule, Context, Diagnostics, Rule};
 
 declare_rule! {
     /// Rule allows every peer on every port
@@ -47,9 +47,9 @@ declare_rule! {
     }
 }
 
-impl RuleCheck for RuleAllowsEverything {
+impl Rule for RuleAllowsEverything {
     fn check(cx: &Context<'_>, out: &mut Diagnostics) {
-        let meta = <Self as Rule>::META;
+        let meta = Self::META;
         for p in cx.ws.policies.iter().filter(|p| cx.ws.reported(&p.obj)) {
             for dir in [Direction::Ingress, Direction::Egress] {
                 let (isolates, rules) = dir.of(p);

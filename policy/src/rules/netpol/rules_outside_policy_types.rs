@@ -1,7 +1,7 @@
 use crate::model::PolicyTypes;
 use crate::netpol::Direction;
 use crate::report::{Fix, Severity};
-use crate::rules::{declare_rule, Context, Diagnostics, Rule, RuleCheck};
+use crate::rules::{declare_rule, Context, Diagnostics, Rule};
 
 declare_rule! {
     /// Rules ignored because `policyTypes` omits their direction
@@ -43,7 +43,7 @@ declare_rule! {
     }
 }
 
-impl RuleCheck for RulesOutsidePolicyTypes {
+impl Rule for RulesOutsidePolicyTypes {
     fn check(cx: &Context<'_>, out: &mut Diagnostics) {
         for p in cx.ws.policies.iter().filter(|p| cx.ws.reported(&p.obj) && p.policy_types.explicit) {
             for dir in [Direction::Ingress, Direction::Egress] {
@@ -55,7 +55,7 @@ impl RuleCheck for RulesOutsidePolicyTypes {
                 let lower = name.to_lowercase();
                 let field = format!("spec.{lower}");
                 let d = out.report(
-                    &<Self as Rule>::META,
+                    &Self::META,
                     Some(p.id.clone()),
                     cx.ws.key_loc(&p.obj, &field),
                     format!(

@@ -3,7 +3,7 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use crate::model::{Labels, PortMatch, PortSel, Protocol, Service, Workload};
 use crate::netpol::{resolve_named, Direction};
 use crate::report::{Fix, Severity};
-use crate::rules::{declare_rule, Context, Diagnostics, Rule, RuleCheck};
+use crate::rules::{declare_rule, Context, Diagnostics, Rule};
 
 declare_rule! {
     /// Policy allows the Service port, not the pod port
@@ -115,9 +115,9 @@ fn listens(w: &Workload, proto: Protocol, port: u16) -> bool {
     w.ports.iter().any(|p| p.protocol == Some(proto) && i32::from(port) == p.number)
 }
 
-impl RuleCheck for ServicePortInPolicy {
+impl Rule for ServicePortInPolicy {
     fn check(cx: &Context<'_>, out: &mut Diagnostics) {
-        let meta = <Self as Rule>::META;
+        let meta = Self::META;
         if cx.ws.coverage != crate::model::Coverage::Complete {
             // Services and pods of the namespaces involved may be missing: say so for each
             // reviewed policy that allows numeric ports.

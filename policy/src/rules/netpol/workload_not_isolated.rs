@@ -1,7 +1,7 @@
 use crate::netpol::Direction;
 use crate::report::Severity;
 use super::default_deny_fix;
-use crate::rules::{declare_rule, Context, Diagnostics, Rule, RuleCheck};
+use crate::rules::{declare_rule, Context, Diagnostics, Rule};
 
 declare_rule! {
     /// Workload not isolated by any NetworkPolicy
@@ -61,7 +61,7 @@ declare_rule! {
     }
 }
 
-impl RuleCheck for WorkloadNotIsolated {
+impl Rule for WorkloadNotIsolated {
     fn check(cx: &Context<'_>, out: &mut Diagnostics) {
         for (i, w) in cx.ws.workloads.iter().enumerate() {
             if !cx.ws.reported(&w.obj) || w.host_network() || cx.profile.unsegregated_namespaces.contains(&w.namespace) {
@@ -71,7 +71,7 @@ impl RuleCheck for WorkloadNotIsolated {
             let loc = || cx.at(&w.obj, "metadata.name");
             if !cx.sees_namespace(&w.namespace) {
                 let what = format!("whether a NetworkPolicy isolates `{}`", w.display());
-                out.unverifiable(&<Self as Rule>::META, Some(w.id.clone()), loc(), &what, &cx.ws.coverage);
+                out.unverifiable(&Self::META, Some(w.id.clone()), loc(), &what, &cx.ws.coverage);
                 continue;
             }
             for dir in [Direction::Ingress, Direction::Egress] {
@@ -80,7 +80,7 @@ impl RuleCheck for WorkloadNotIsolated {
                 }
                 let lower = dir.as_str().to_lowercase();
                 let d = out.report(
-                    &<Self as Rule>::META,
+                    &Self::META,
                     Some(w.id.clone()),
                     loc(),
                     format!("`{}` is not isolated for {lower}: no NetworkPolicy with {} selects it", w.display(), dir.as_str()),

@@ -2,7 +2,7 @@ use super::{allow_policy, api_server_targets, egress_blocked, egress_candidates,
 use crate::model::Protocol;
 use crate::netpol::Direction;
 use crate::report::Severity;
-use crate::rules::{declare_rule, Context, Diagnostics, Rule, RuleCheck};
+use crate::rules::{declare_rule, Context, Diagnostics, Rule};
 
 declare_rule! {
     /// Kubernetes API unreachable for an API client
@@ -72,9 +72,9 @@ declare_rule! {
     }
 }
 
-impl RuleCheck for ApiServerBlocked {
+impl Rule for ApiServerBlocked {
     fn check(cx: &Context<'_>, out: &mut Diagnostics) {
-        let meta = <Self as Rule>::META;
+        let meta = Self::META;
         let cm = &cx.profile.cert_manager;
         for (i, w) in egress_candidates(cx) {
             let cert_manager = w.namespace == cm.namespace && crate::model::contains_labels(&w.labels, &cm.controller_labels);

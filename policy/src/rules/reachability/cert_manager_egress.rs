@@ -3,7 +3,7 @@ use crate::model::contains_labels;
 use crate::model::Protocol;
 use crate::netpol::{Direction, KnownPods, SideVerdict, Target};
 use crate::report::Severity;
-use crate::rules::{declare_rule, Context, Diagnostics, Rule, RuleCheck};
+use crate::rules::{declare_rule, Context, Diagnostics, Rule};
 
 declare_rule! {
     /// cert-manager controller egress incomplete
@@ -73,9 +73,9 @@ declare_rule! {
     }
 }
 
-impl RuleCheck for CertManagerEgress {
+impl Rule for CertManagerEgress {
     fn check(cx: &Context<'_>, out: &mut Diagnostics) {
-        let meta = <Self as Rule>::META;
+        let meta = Self::META;
         let acme: Vec<_> = cx.ws.issuers.iter().filter_map(|i| i.spec.acme.as_ref()).collect();
         if acme.is_empty() {
             return;

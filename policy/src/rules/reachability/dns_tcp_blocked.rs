@@ -1,7 +1,7 @@
 use super::{dns_fix, egress_blocked, egress_candidates, report_egress, resolvers};
 use crate::model::Protocol;
 use crate::report::Severity;
-use crate::rules::{declare_rule, Context, Diagnostics, Rule, RuleCheck};
+use crate::rules::{declare_rule, Context, Diagnostics, Rule};
 
 declare_rule! {
     /// DNS over TCP blocked while UDP is allowed
@@ -67,9 +67,9 @@ declare_rule! {
     }
 }
 
-impl RuleCheck for DnsTcpBlocked {
+impl Rule for DnsTcpBlocked {
     fn check(cx: &Context<'_>, out: &mut Diagnostics) {
-        let meta = <Self as Rule>::META;
+        let meta = Self::META;
         for (i, w) in egress_candidates(cx) {
             // Blind spots are reported once, by NR201.
             if !cx.sees_namespace(&w.namespace) {

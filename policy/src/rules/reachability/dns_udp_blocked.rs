@@ -1,7 +1,7 @@
 use super::{dns_fix, egress_blocked, egress_candidates, report_egress, resolvers, unverifiable, DNS_PORTS};
 use crate::model::Protocol;
 use crate::report::Severity;
-use crate::rules::{declare_rule, Context, Diagnostics, Rule, RuleCheck};
+use crate::rules::{declare_rule, Context, Diagnostics, Rule};
 
 declare_rule! {
     /// DNS over UDP blocked
@@ -71,9 +71,9 @@ declare_rule! {
     }
 }
 
-impl RuleCheck for DnsUdpBlocked {
+impl Rule for DnsUdpBlocked {
     fn check(cx: &Context<'_>, out: &mut Diagnostics) {
-        let meta = <Self as Rule>::META;
+        let meta = Self::META;
         for (i, w) in egress_candidates(cx) {
             if unverifiable(cx, out, &meta, w, &format!("whether `{}` can reach DNS", w.display())) {
                 continue;

@@ -2,7 +2,7 @@ use super::{dns_fix, dns_pods, egress_blocked, egress_candidates, report_egress,
 use crate::model::Protocol;
 use crate::netpol::Target;
 use crate::report::Severity;
-use crate::rules::{declare_rule, Context, Diagnostics, Rule, RuleCheck};
+use crate::rules::{declare_rule, Context, Diagnostics, Rule};
 
 declare_rule! {
     /// DNS allowance targets the wrong resolver
@@ -73,9 +73,9 @@ declare_rule! {
     }
 }
 
-impl RuleCheck for DnsWrongResolver {
+impl Rule for DnsWrongResolver {
     fn check(cx: &Context<'_>, out: &mut Diagnostics) {
-        let meta = <Self as Rule>::META;
+        let meta = Self::META;
         for (i, w) in egress_candidates(cx) {
             if !cx.sees_namespace(&w.namespace) {
                 continue;

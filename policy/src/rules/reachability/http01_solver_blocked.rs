@@ -3,7 +3,7 @@ use super::{allow_policy, peer_yaml, related};
 use crate::model::{IssuerRef, Labels, Protocol};
 use crate::netpol::{Direction, KnownPods};
 use crate::report::Severity;
-use crate::rules::{declare_rule, Context, Diagnostics, Rule, RuleCheck};
+use crate::rules::{declare_rule, Context, Diagnostics, Rule};
 
 declare_rule! {
     /// cert-manager HTTP-01 solver unreachable from the ingress controller
@@ -101,9 +101,9 @@ fn http01_issuer(cx: &Context<'_>, r: &IssuerRef, ns: &str) -> bool {
     cx.issuer(r, ns).and_then(|i| i.spec.acme.as_ref()).is_some_and(|a| a.solvers.iter().any(|s| s.http01.is_some()))
 }
 
-impl RuleCheck for Http01SolverBlocked {
+impl Rule for Http01SolverBlocked {
     fn check(cx: &Context<'_>, out: &mut Diagnostics) {
-        let meta = <Self as Rule>::META;
+        let meta = Self::META;
         let (source, known) = controller(cx);
         let port = cx.profile.cert_manager.http01_solver_port;
         let mut done: Vec<String> = Vec::new();

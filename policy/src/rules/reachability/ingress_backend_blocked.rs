@@ -2,7 +2,7 @@ use super::{allow_policy, peer_yaml, related, service_backends};
 use crate::model::Protocol;
 use crate::netpol::{Direction, KnownPods, Target};
 use crate::report::Severity;
-use crate::rules::{declare_rule, Context, Diagnostics, Rule, RuleCheck};
+use crate::rules::{declare_rule, Context, Diagnostics, Rule};
 
 declare_rule! {
     /// Ingress-exposed backend blocked
@@ -122,9 +122,9 @@ pub(super) fn controller(cx: &Context<'_>) -> (Target, bool) {
     }
 }
 
-impl RuleCheck for IngressBackendBlocked {
+impl Rule for IngressBackendBlocked {
     fn check(cx: &Context<'_>, out: &mut Diagnostics) {
-        let meta = <Self as Rule>::META;
+        let meta = Self::META;
         let (source, known) = controller(cx);
         for ing in cx.ws.ingresses.iter().filter(|i| cx.ws.reported(&i.obj)) {
             for (path, b) in ing.backends() {

@@ -2,7 +2,7 @@ use super::{allow_policy, egress_blocked, egress_candidates, fix_name, peer_yaml
 use crate::model::Protocol;
 use crate::netpol::{Direction, KnownPods, Target};
 use crate::report::Severity;
-use crate::rules::{declare_rule, Context, Diagnostics, Rule, RuleCheck};
+use crate::rules::{declare_rule, Context, Diagnostics, Rule};
 
 declare_rule! {
     /// Istio sidecar cannot reach istiod
@@ -75,9 +75,9 @@ declare_rule! {
     }
 }
 
-impl RuleCheck for IstiodBlocked {
+impl Rule for IstiodBlocked {
     fn check(cx: &Context<'_>, out: &mut Diagnostics) {
-        let meta = <Self as Rule>::META;
+        let meta = Self::META;
         let istio = &cx.profile.istio;
         let istiod = KnownPods {
             display: format!("istiod ({} in {})", crate::model::labels_text(&istio.istiod_labels), istio.namespace),

@@ -2,7 +2,7 @@ use super::{reach, report_blocked, unverifiable, Needed, Reach};
 use crate::model::proxy::ProxyUrl;
 use crate::model::Protocol;
 use crate::report::Severity;
-use crate::rules::{declare_rule, Context, Diagnostics, Rule, RuleCheck};
+use crate::rules::{declare_rule, Context, Diagnostics, Rule};
 
 declare_rule! {
     /// Egress proxy unreachable
@@ -83,9 +83,9 @@ declare_rule! {
 /// The proxy variables Go reads, upper case first within each pair.
 pub(super) const PROXY_VARS: [[&str; 2]; 2] = [["HTTPS_PROXY", "https_proxy"], ["HTTP_PROXY", "http_proxy"]];
 
-impl RuleCheck for ProxyBlocked {
+impl Rule for ProxyBlocked {
     fn check(cx: &Context<'_>, out: &mut Diagnostics) {
-        let meta = <Self as Rule>::META;
+        let meta = Self::META;
         for (i, w) in super::egress_candidates(cx) {
             let mut seen = Vec::new();
             for (ci, c) in w.spec.containers.iter().enumerate() {

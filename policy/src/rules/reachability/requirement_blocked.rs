@@ -3,7 +3,7 @@ use crate::model::proxy::{env, EnvValue, NoProxy, ProxyUrl};
 use crate::model::{parse_requirements, Need, NeedTarget, ObjRef, Workload, EGRESS_ANNOTATION};
 use crate::netpol::Direction;
 use crate::report::{Loc, Severity};
-use crate::rules::{declare_rule, Context, Diagnostics, Rule, RuleCheck};
+use crate::rules::{declare_rule, Context, Diagnostics, Rule};
 use crate::source::join_key;
 
 declare_rule! {
@@ -97,9 +97,9 @@ struct Declared {
     reported: bool,
 }
 
-impl RuleCheck for RequirementBlocked {
+impl Rule for RequirementBlocked {
     fn check(cx: &Context<'_>, out: &mut Diagnostics) {
-        let meta = <Self as Rule>::META;
+        let meta = Self::META;
         for (i, w) in cx.ws.workloads.iter().enumerate() {
             let declared = declared(cx, w);
             if declared.is_empty() || w.host_network() {
