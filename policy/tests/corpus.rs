@@ -1,6 +1,10 @@
 //! The rule corpus: every `tests/corpus/**/input.yaml` is checked and its report compared with
-//! the `snapshot.snap` beside it (insta). Cases under `tests/corpus/engine/` also snapshot the
-//! connectivity map, and a `queries.txt` (`FROM TO PORT PROTOCOL` per line) adds explanations.
+//! the `snapshot.snap` beside it (insta, one assertion per case, so a failure names its case;
+//! `INSTA_GLOB_FILTER=netpol/**` runs some). A case under a rule's folder
+//! (`<family>/<rule-name>/<case>`) runs that rule and the input rules (NR0xx) only, so changing
+//! one rule re-blesses only its own cases; `engine/` and `scenarios/` run every rule. Cases
+//! under `engine/` also snapshot the connectivity map, and a `queries.txt` (`FROM TO PORT
+//! PROTOCOL` per line) adds explanations.
 
 #![allow(clippy::panic, clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure report
 
@@ -13,7 +17,9 @@ use netreach_policy::netpol::Endpoint;
 use netreach_policy::{check_text, Connectivity, Engine, LoadOptions, Options, Profile, Source, Workspace};
 
 fn corpus() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/corpus")
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/corpus");
+    // insta's glob! hands out canonical paths; cases are named relative to this.
+    dir.canonicalize().unwrap_or(dir)
 }
 
 fn cases(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -52,10 +58,32 @@ fn options(case: &Path) -> Options {
     options
 }
 
+/// The rule whose folder holds `case` (`<family>/<rule-name>/<case>`), if any.
+fn rule_of(case: &Path) -> Option<&'static netreach_policy::rules::RuleEntry> {
+    let rel = case.strip_prefix(corpus()).ok()?;
+    let parts: Vec<&str> = rel.iter().filter_map(|p| p.to_str()).collect();
+    let [family, rule, _] = parts.as_slice() else { return None };
+    let entry = netreach_policy::rules::find(rule)?;
+    (entry.meta.family() == *family).then_some(entry)
+}
+
+/// [`options`], narrowed for a case in a rule's folder to that rule and the input rules.
+fn case_options(case: &Path) -> Options {
+    let mut options = options(case);
+    if let Some(rule) = rule_of(case) {
+        options.only = netreach_policy::rules::ALL
+            .iter()
+            .filter(|r| r.meta.family() == "input" || r.meta.id == rule.meta.id)
+            .map(|r| r.meta.id.to_string())
+            .collect();
+    }
+    options
+}
+
 fn render(case: &Path) -> String {
     let text = fs::read_to_string(case.join("input.yaml")).unwrap_or_default();
     let sources = vec![Source::new("input.yaml", text)];
-    let mut out = check_text(&sources, &options(case));
+    let mut out = check_text(&sources, &case_options(case));
     let engine_case = case.strip_prefix(corpus()).is_ok_and(|p| p.starts_with("engine"));
     let queries = fs::read_to_string(case.join("queries.txt")).unwrap_or_default();
     if engine_case || !queries.is_empty() {
@@ -82,26 +110,22 @@ fn render(case: &Path) -> String {
 
 #[test]
 fn corpus_snapshots() {
-    let cases = all_cases();
-    assert!(!cases.is_empty(), "no corpus cases found");
-    let mut failed = Vec::new();
-    for case in &cases {
+    let mut seen = 0;
+    insta::glob!("../../tests/corpus", "**/input.yaml", |input| {
+        let case = input.parent().unwrap_or(input);
+        seen += 1;
         let rendered = render(case);
         let name = case.strip_prefix(corpus()).unwrap_or(case).display().to_string();
-        let result = std::panic::catch_unwind(|| {
-            let mut settings = insta::Settings::clone_current();
-            settings.set_snapshot_path(case);
-            settings.set_prepend_module_to_snapshot(false);
-            settings.set_description(name.clone());
-            settings.set_omit_expression(true);
-            settings.bind(|| insta::assert_snapshot!("snapshot", rendered));
-        });
-        if result.is_err() {
-            failed.push(name);
-        }
-    }
-    println!("{} corpus cases, {} failed", cases.len(), failed.len());
-    assert!(failed.is_empty(), "snapshot mismatch in: {failed:#?}");
+        let mut settings = insta::Settings::clone_current();
+        settings.set_snapshot_path(case);
+        settings.remove_snapshot_suffix();
+        settings.remove_input_file();
+        settings.set_prepend_module_to_snapshot(false);
+        settings.set_description(name);
+        settings.set_omit_expression(true);
+        settings.bind(|| insta::assert_snapshot!("snapshot", rendered));
+    });
+    assert!(seen > 100 || std::env::var_os("INSTA_GLOB_FILTER").is_some(), "found only {seen} corpus cases");
 }
 
 /// Source-document scenarios: `fixed` reports no error; `broken` reports every rule listed in
@@ -136,7 +160,7 @@ fn fail_cases_report_and_pass_cases_do_not() {
         let Some(rule_dir) = case.parent().and_then(|p| p.file_name()).and_then(|n| n.to_str()) else { continue };
         let Some(rule) = netreach_policy::rules::find(rule_dir) else { continue };
         let text = fs::read_to_string(case.join("input.yaml")).unwrap_or_default();
-        let report = netreach_policy::check(&[Source::new("input.yaml", text)], &options(&case));
+        let report = netreach_policy::check(&[Source::new("input.yaml", text)], &case_options(&case));
         let hits = report.diagnostics.iter().filter(|d| d.rule == rule.meta.id).count();
         if name.starts_with("fail-") {
             assert!(hits > 0, "{}: expected a {} finding", case.display(), rule.meta.id);
