@@ -120,6 +120,7 @@ impl WasmHost {
 
     /// [`WasmHost::new`], keeping the compiled code in `cache` (a folder) keyed by the module's
     /// hash, wasmtime's version and the engine settings.
+    #[allow(unsafe_code)] // deserializing compiled code: see the SAFETY note below
     pub fn cached(bytes: &[u8], limits: Limits, cache: Option<&Path>) -> Result<Self, HostError> {
         let mut config = Config::new();
         config.consume_fuel(true);

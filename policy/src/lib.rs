@@ -2,7 +2,9 @@
 //! engine → rules → diagnostics. No I/O: every host (CLI, wasm modules, playground) hands in
 //! sources and gets back the same [`Report`].
 
+// The module ABIs export unmangled functions and read host memory: the only unsafe code.
 #[cfg(any(feature = "abi-core", feature = "abi-kubewarden", feature = "abi-opa", feature = "abi-bindgen"))]
+#[allow(unsafe_code)]
 pub mod abi;
 pub mod admission;
 pub mod config;

@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 pub use network_policy::{
-    parse_cidr, NamespaceScope, NetworkPolicy, Peer, PeerKind, PolicyTypes, PortMatch, PortSel, Protocol, Rule,
+    parse_cidr, NamespaceScope, NetworkPolicy, Peer, PeerKind, PolicyTypes, PortMatch, PortSel, Protocol, PolicyRule,
 };
 pub use cert_manager::{
     Acme, AcmeSolver, CaIssuer, Certificate, CertificateSpec, Dns01, Http01, Http01Ingress, Issuer, IssuerRef, IssuerSpec, LocalRef,

@@ -141,7 +141,7 @@ impl fmt::Display for PortMatch {
 
 /// One ingress or egress rule.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Rule {
+pub struct PolicyRule {
     /// e.g. `spec.ingress[0]`.
     pub path: String,
     /// `None` when `from`/`to` is absent or empty: every peer, including external addresses.
@@ -168,9 +168,9 @@ pub struct NetworkPolicy {
     /// Effective policyTypes.
     pub policy_types: PolicyTypes,
     /// Ingress rules (also kept when `Ingress` is not in policyTypes, for hygiene rules).
-    pub ingress: Vec<Rule>,
+    pub ingress: Vec<PolicyRule>,
     /// Egress rules (likewise).
-    pub egress: Vec<Rule>,
+    pub egress: Vec<PolicyRule>,
 }
 
 impl NetworkPolicy {
@@ -217,7 +217,7 @@ impl NetworkPolicy {
     }
 }
 
-fn rule(path: &str, peers_key: &str, peers: Option<&[NetworkPolicyPeer]>, ports: Option<&[NetworkPolicyPort]>, ns: &str) -> Rule {
+fn rule(path: &str, peers_key: &str, peers: Option<&[NetworkPolicyPeer]>, ports: Option<&[NetworkPolicyPort]>, ns: &str) -> PolicyRule {
     let peers_path = join_key(path, peers_key);
     let peers = peers.filter(|p| !p.is_empty()).map(|ps| {
         ps.iter().enumerate().map(|(i, p)| peer(join_index(&peers_path, i), p, ns)).collect()
@@ -226,7 +226,7 @@ fn rule(path: &str, peers_key: &str, peers: Option<&[NetworkPolicyPeer]>, ports:
     let ports = ports.filter(|p| !p.is_empty()).map(|ps| {
         ps.iter().enumerate().map(|(i, p)| port(join_index(&ports_path, i), p)).collect()
     });
-    Rule { path: path.to_string(), peers, ports }
+    PolicyRule { path: path.to_string(), peers, ports }
 }
 
 fn peer(path: String, p: &NetworkPolicyPeer, ns: &str) -> Peer {

@@ -16,7 +16,7 @@ pub use connlist::{ConnEntry, Connectivity, PeerRef};
 pub use explain::{Endpoint, KnownPods, SideVerdict, Target, Verdict};
 pub use ports::{ConnSet, PortSet};
 
-use crate::model::{ContainerPort, Labels, Requirement, Selector, NamespaceScope, NetworkPolicy, PeerKind, PortMatch, PortSel, Protocol, Rule, Workload, Workspace};
+use crate::model::{ContainerPort, Labels, Requirement, Selector, NamespaceScope, NetworkPolicy, PeerKind, PortMatch, PortSel, Protocol, PolicyRule, Workload, Workspace};
 
 /// Direction of a rule.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -38,7 +38,7 @@ impl Direction {
 
     /// Whether `p` isolates this direction (effective policyTypes), and its rules for it as
     /// written (kept even when the direction is not isolated).
-    pub fn of(self, p: &NetworkPolicy) -> (bool, &[Rule]) {
+    pub fn of(self, p: &NetworkPolicy) -> (bool, &[PolicyRule]) {
         match self {
             Direction::Ingress => (p.policy_types.ingress, &p.ingress),
             Direction::Egress => (p.policy_types.egress, &p.egress),
@@ -213,7 +213,7 @@ impl<'w> Engine<'w> {
                     }
                 }
             }
-            let mut compile = |rules: &[Rule]| -> Vec<CompiledRule> {
+            let mut compile = |rules: &[PolicyRule]| -> Vec<CompiledRule> {
                 rules
                     .iter()
                     .map(|r| {
@@ -487,7 +487,7 @@ fn pod_peer(ws: &Workspace, namespaces: &NamespaceScope, sel: &Selector, ix: &mu
     pods
 }
 
-fn compile_rule(ws: &Workspace, rule: &Rule, ix: &mut Indexes<'_>) -> CompiledRule {
+fn compile_rule(ws: &Workspace, rule: &PolicyRule, ix: &mut Indexes<'_>) -> CompiledRule {
     let mut pods = BitSet::new();
     let mut blocks = Vec::new();
     for peer in rule.peers.iter().flatten() {
@@ -534,7 +534,7 @@ fn compile_ports(ports: Option<&[PortMatch]>) -> (ConnSet, Vec<(Protocol, String
 }
 
 /// The policies and rules of one workload, for explanations.
-pub(crate) fn policy_rules(p: &NetworkPolicy, dir: Direction) -> &[Rule] {
+pub(crate) fn policy_rules(p: &NetworkPolicy, dir: Direction) -> &[PolicyRule] {
     match dir {
         Direction::Ingress => &p.ingress,
         Direction::Egress => &p.egress,

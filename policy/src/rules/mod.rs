@@ -181,7 +181,10 @@ const CHUNK: usize = 4096;
 /// old and new buffers at once, and an input can have hundreds of thousands of findings.
 #[derive(Debug, Default)]
 pub struct Diagnostics {
-    chunks: Vec<Vec<Diagnostic>>,
+    /// Full chunks.
+    done: Vec<Vec<Diagnostic>>,
+    /// The chunk being filled.
+    current: Vec<Diagnostic>,
 }
 
 /// A string as a YAML scalar that reads back as that string in flow and block context: plain
@@ -197,11 +200,10 @@ pub(crate) fn yaml_str(s: &str) -> String {
 impl Diagnostics {
     /// Record a finding of `meta` at `loc`; refine it through the returned reference.
     pub fn report(&mut self, meta: &RuleMeta, object: Option<ObjectId>, loc: Loc, message: String) -> &mut Diagnostic {
-        if self.chunks.last().is_none_or(|c| c.len() == CHUNK) {
-            self.chunks.push(Vec::new());
+        if self.current.len() == CHUNK {
+            self.done.push(std::mem::take(&mut self.current));
         }
-        let Some(chunk) = self.chunks.last_mut() else { unreachable!("a chunk was just pushed") };
-        chunk.push(Diagnostic {
+        self.current.push_mut(Diagnostic {
             rule: meta.id,
             name: meta.name,
             severity: meta.severity,
@@ -215,11 +217,7 @@ impl Diagnostics {
             related: Vec::new(),
             tags: meta.tags,
             unverifiable: false,
-        });
-        match chunk.last_mut() {
-            Some(d) => d,
-            None => unreachable!("a finding was just pushed"),
-        }
+        })
     }
 
     /// Record that `meta` could not be checked on `object` because the input does not show
@@ -242,10 +240,11 @@ impl Diagnostics {
 
     /// The findings.
     pub fn into_vec(self) -> Vec<Diagnostic> {
-        let mut out = Vec::with_capacity(self.chunks.iter().map(Vec::len).sum());
-        for chunk in self.chunks {
+        let mut out = Vec::with_capacity(self.done.iter().map(Vec::len).sum::<usize>() + self.current.len());
+        for chunk in self.done {
             out.extend(chunk);
         }
+        out.extend(self.current);
         out
     }
 }
