@@ -352,6 +352,38 @@ pub struct Suppression {
     pub rules: Vec<String>,
 }
 
+/// An object of the input: its identity and where it is written. Rules report on objects.
+pub trait Object {
+    /// Kind, namespace and name.
+    fn id(&self) -> &ObjectId;
+    /// Where it is written.
+    fn obj(&self) -> &ObjRef;
+}
+
+macro_rules! objects {
+    ($($t:ty),* $(,)?) => {$(
+        impl Object for $t {
+            fn id(&self) -> &ObjectId {
+                &self.id
+            }
+            fn obj(&self) -> &ObjRef {
+                &self.obj
+            }
+        }
+    )*};
+}
+
+objects!(Workload, Service, Ingress, IngressClass, ConfigMap, Binding, Suppression, NetworkPolicy, Issuer, Certificate, Requirements);
+
+impl<S> Object for IstioObject<S> {
+    fn id(&self) -> &ObjectId {
+        &self.id
+    }
+    fn obj(&self) -> &ObjRef {
+        &self.obj
+    }
+}
+
 /// Everything read from the input.
 #[derive(Debug, Default)]
 pub struct Workspace {

@@ -14,7 +14,7 @@ mod reachability;
 
 pub use docs::Example;
 
-use crate::model::{Coverage, ObjRef, ObjectId, Workspace};
+use crate::model::{Coverage, ObjRef, Object, ObjectId, Workspace};
 use crate::profile::Profile;
 use crate::netpol::Engine;
 use crate::report::{Diagnostic, Loc, Severity};
@@ -152,6 +152,17 @@ impl Context<'_> {
             }
         }
         out
+    }
+
+    /// The `objects` whose findings are reported (all of them, except in an admission review,
+    /// where only the reviewed object's are; see [`Workspace::reported`]).
+    pub fn reported<'o, T: Object>(&self, objects: &'o [T]) -> impl Iterator<Item = &'o T> + use<'o, '_, T> {
+        objects.iter().filter(|o| self.ws.reported(o.obj()))
+    }
+
+    /// [`Context::reported`], with each object's index in `objects`.
+    pub fn reported_indexed<'o, T: Object>(&self, objects: &'o [T]) -> impl Iterator<Item = (usize, &'o T)> + use<'o, '_, T> {
+        objects.iter().enumerate().filter(|(_, o)| self.ws.reported(o.obj()))
     }
 
     /// Whether the objects of namespace `ns` are all in the input (see [`Coverage`]).

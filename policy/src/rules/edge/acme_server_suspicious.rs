@@ -45,7 +45,7 @@ declare_rule! {
 impl Rule for AcmeServerSuspicious {
     fn check(cx: &Context<'_>, out: &mut Diagnostics) {
         let meta = Self::META;
-        for i in cx.ws.issuers.iter().filter(|i| cx.ws.reported(&i.obj)) {
+        for i in cx.reported(&cx.ws.issuers) {
             let Some(acme) = &i.spec.acme else { continue };
             let url = acme.server.trim();
             if url.is_empty() {

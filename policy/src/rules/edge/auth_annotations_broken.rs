@@ -102,7 +102,7 @@ fn routed_elsewhere(cx: &Context<'_>, except: &Ingress, host: &str, path: &str) 
 impl Rule for AuthAnnotationsBroken {
     fn check(cx: &Context<'_>, out: &mut Diagnostics) {
         let meta = Self::META;
-        for ing in cx.ws.ingresses.iter().filter(|i| cx.ws.reported(&i.obj)) {
+        for ing in cx.reported(&cx.ws.ingresses) {
             for key in ["nginx.ingress.kubernetes.io/auth-url", "nginx.ingress.kubernetes.io/auth-signin"] {
                 let Some(value) = ing.annotations.get(key) else { continue };
                 let loc = cx.at(&ing.obj, &join_key("metadata.annotations", key));

@@ -60,7 +60,7 @@ declare_rule! {
 impl Rule for BackendMissing {
     fn check(cx: &Context<'_>, out: &mut Diagnostics) {
         let meta = Self::META;
-        for ing in cx.ws.ingresses.iter().filter(|i| cx.ws.reported(&i.obj)) {
+        for ing in cx.reported(&cx.ws.ingresses) {
             for (path, b) in ing.backends() {
                 let Some(svc_ref) = &b.service else { continue };
                 let loc = cx.at(&ing.obj, &format!("{path}.service"));

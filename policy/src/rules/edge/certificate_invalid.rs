@@ -247,7 +247,7 @@ fn problems(spec: &CertificateSpec) -> Vec<(String, String)> {
 impl Rule for CertificateInvalid {
     fn check(cx: &Context<'_>, out: &mut Diagnostics) {
         let meta = Self::META;
-        for c in cx.ws.certificates.iter().filter(|c| cx.ws.reported(&c.obj)) {
+        for c in cx.reported(&cx.ws.certificates) {
             for (path, message) in problems(&c.spec) {
                 let d = out.report(&meta, Some(c.id.clone()), cx.at(&c.obj, &path), format!("Certificate `{}/{}`: {message}", c.namespace, c.id.name));
                 d.help = Some("fix the field; cert-manager's webhook rejects the Certificate (or the CA refuses the order) otherwise".into());

@@ -55,7 +55,7 @@ declare_rule! {
 impl Rule for ConflictingIssuerAnnotations {
     fn check(cx: &Context<'_>, out: &mut Diagnostics) {
         let meta = Self::META;
-        for ing in cx.ws.ingresses.iter().filter(|i| cx.ws.reported(&i.obj)) {
+        for ing in cx.reported(&cx.ws.ingresses) {
             let has = |k: &str| ing.annotations.contains_key(k);
             if !has("cert-manager.io/cluster-issuer") {
                 continue;

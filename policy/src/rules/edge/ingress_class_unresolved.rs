@@ -54,7 +54,7 @@ impl Rule for IngressClassUnresolved {
     fn check(cx: &Context<'_>, out: &mut Diagnostics) {
         let meta = Self::META;
         let classes = &cx.ws.ingress_classes;
-        for ing in cx.ws.ingresses.iter().filter(|i| cx.ws.reported(&i.obj)) {
+        for ing in cx.reported(&cx.ws.ingresses) {
             let annotation = ing.annotations.get("kubernetes.io/ingress.class");
             let field = ing.spec.ingress_class_name.as_ref();
             if let (Some(a), Some(f)) = (annotation, field) {

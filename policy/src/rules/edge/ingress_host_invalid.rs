@@ -49,7 +49,7 @@ declare_rule! {
 impl Rule for IngressHostInvalid {
     fn check(cx: &Context<'_>, out: &mut Diagnostics) {
         let meta = Self::META;
-        for ing in cx.ws.ingresses.iter().filter(|i| cx.ws.reported(&i.obj)) {
+        for ing in cx.reported(&cx.ws.ingresses) {
             let hosts = rule_hosts(ing).into_iter().map(|(p, h)| (p, h, false)).chain(tls_hosts(ing).into_iter().map(|(p, h)| (p, h, true)));
             for (path, host, tls) in hosts {
                 let Some(why) = ingress_host_error(host) else { continue };

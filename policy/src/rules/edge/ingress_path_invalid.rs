@@ -61,7 +61,7 @@ fn path_error(path: &str) -> Option<&'static str> {
 impl Rule for IngressPathInvalid {
     fn check(cx: &Context<'_>, out: &mut Diagnostics) {
         let meta = Self::META;
-        for ing in cx.ws.ingresses.iter().filter(|i| cx.ws.reported(&i.obj)) {
+        for ing in cx.reported(&cx.ws.ingresses) {
             for (ri, r) in ing.spec.rules.iter().flatten().enumerate() {
                 for (pi, p) in r.http.iter().flat_map(|h| h.paths.iter()).enumerate() {
                     let base = join_index(&format!("{}.http.paths", join_index("spec.rules", ri)), pi);

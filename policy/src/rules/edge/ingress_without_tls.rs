@@ -46,7 +46,7 @@ declare_rule! {
 impl Rule for IngressWithoutTls {
     fn check(cx: &Context<'_>, out: &mut Diagnostics) {
         let meta = Self::META;
-        for ing in cx.ws.ingresses.iter().filter(|i| cx.ws.reported(&i.obj)) {
+        for ing in cx.reported(&cx.ws.ingresses) {
             let has_tls = ing.spec.tls.as_ref().is_some_and(|t| !t.is_empty());
             let routes = ing.spec.rules.as_ref().is_some_and(|r| !r.is_empty()) || ing.spec.default_backend.is_some();
             let plain_on_purpose = ing.annotations.get("netreach.dev/plain-http").is_some_and(|v| v == "true");

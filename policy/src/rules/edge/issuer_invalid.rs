@@ -188,7 +188,7 @@ fn problems(spec: &IssuerSpec) -> Vec<(String, String)> {
 impl Rule for IssuerInvalid {
     fn check(cx: &Context<'_>, out: &mut Diagnostics) {
         let meta = Self::META;
-        for i in cx.ws.issuers.iter().filter(|i| cx.ws.reported(&i.obj)) {
+        for i in cx.reported(&cx.ws.issuers) {
             for (path, message) in problems(&i.spec) {
                 let d = out.report(&meta, Some(i.id.clone()), cx.at(&i.obj, &path), format!("{} `{}`: {message}", i.id.kind, i.id.name));
                 d.help = Some("fix the field; cert-manager's webhook rejects the issuer otherwise".into());

@@ -64,7 +64,7 @@ const RANGE_ANNOTATIONS: [&str; 3] = [
 impl Rule for NginxAllowlistInvalid {
     fn check(cx: &Context<'_>, out: &mut Diagnostics) {
         let meta = Self::META;
-        for ing in cx.ws.ingresses.iter().filter(|i| cx.ws.reported(&i.obj)) {
+        for ing in cx.reported(&cx.ws.ingresses) {
             for key in RANGE_ANNOTATIONS {
                 let Some(value) = ing.annotations.get(key) else { continue };
                 let bad: Vec<&str> = value

@@ -57,7 +57,7 @@ declare_rule! {
 impl Rule for RuleHostNotInTls {
     fn check(cx: &Context<'_>, out: &mut Diagnostics) {
         let meta = Self::META;
-        for ing in cx.ws.ingresses.iter().filter(|i| cx.ws.reported(&i.obj)) {
+        for ing in cx.reported(&cx.ws.ingresses) {
             if ing.spec.tls.as_ref().is_none_or(Vec::is_empty) {
                 continue;
             }

@@ -48,7 +48,7 @@ declare_rule! {
 impl Rule for TlsHostNotRouted {
     fn check(cx: &Context<'_>, out: &mut Diagnostics) {
         let meta = Self::META;
-        for ing in cx.ws.ingresses.iter().filter(|i| cx.ws.reported(&i.obj)) {
+        for ing in cx.reported(&cx.ws.ingresses) {
             let rules = rule_hosts(ing);
             let hostless = ing.spec.rules.iter().flatten().any(|r| r.host.as_deref().is_none_or(str::is_empty));
             if rules.is_empty() || hostless {

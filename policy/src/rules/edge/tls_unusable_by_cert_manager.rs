@@ -55,7 +55,7 @@ declare_rule! {
 impl Rule for TlsUnusableByCertManager {
     fn check(cx: &Context<'_>, out: &mut Diagnostics) {
         let meta = Self::META;
-        for ing in cx.ws.ingresses.iter().filter(|i| cx.ws.reported(&i.obj) && shim_managed(i)) {
+        for ing in cx.reported(&cx.ws.ingresses).filter(|i| shim_managed(i)) {
             let mut secrets: Vec<(&str, String)> = Vec::new();
             for (i, t) in ing.spec.tls.iter().flatten().enumerate() {
                 let path = join_index("spec.tls", i);

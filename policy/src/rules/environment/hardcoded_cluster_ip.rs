@@ -120,7 +120,7 @@ impl Rule for HardcodedClusterIp {
             }
             cx.profile.pod_cidrs.iter().find(|n| n.contains(&ip)).map(|n| format!("a pod address (profile podCIDRs {n})"))
         };
-        for w in cx.ws.workloads.iter().filter(|w| cx.ws.reported(&w.obj)) {
+        for w in cx.reported(&cx.ws.workloads) {
             let mut fields: Vec<(String, String)> = Vec::new();
             for (base, c) in containers(w) {
                 for (i, e) in c.env.iter().flatten().enumerate() {

@@ -68,7 +68,7 @@ impl Rule for NoProxyMissesCluster {
         let meta = Self::META;
         let domain = cx.profile.cluster_domain.trim_matches('.');
         let api_ip = cx.profile.service_cidrs.first().and_then(|n| n.hosts().next());
-        for w in cx.ws.workloads.iter().filter(|w| cx.ws.reported(&w.obj)) {
+        for w in cx.reported(&cx.ws.workloads) {
             let api_client = is_api_client(cx, w);
             for (base, c) in containers(w) {
                 let proxy = env(c, &["HTTPS_PROXY", "https_proxy"]).or_else(|| env(c, &["HTTP_PROXY", "http_proxy"]));

@@ -63,7 +63,7 @@ declare_rule! {
 impl Rule for ProxyEnvMalformed {
     fn check(cx: &Context<'_>, out: &mut Diagnostics) {
         let meta = Self::META;
-        for w in cx.ws.workloads.iter().filter(|w| cx.ws.reported(&w.obj)) {
+        for w in cx.reported(&cx.ws.workloads) {
             for (base, c) in containers(w) {
                 let mut report = |name: &str, field: &str, message: String, help: &str| {
                     let path = env_path(&base, c, name).map_or_else(|| base.clone(), |p| format!("{p}.{field}"));

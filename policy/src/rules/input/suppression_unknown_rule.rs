@@ -43,7 +43,7 @@ declare_rule! {
 
 impl Rule for SuppressionUnknownRule {
     fn check(cx: &Context<'_>, out: &mut Diagnostics) {
-        for s in cx.ws.suppressions.iter().filter(|s| cx.ws.reported(&s.obj)) {
+        for s in cx.reported(&cx.ws.suppressions) {
             for r in s.rules.iter().filter(|r| find(r).is_none() && find(&r.to_ascii_uppercase()).is_none()) {
                 let loc = cx.ws.loc(&s.obj, &join_key("metadata.annotations", SKIP_ANNOTATION));
                 let msg = format!("{}: annotation `{SKIP_ANNOTATION}` names `{r}`, which is no rule id or name; nothing is suppressed by it", s.id);

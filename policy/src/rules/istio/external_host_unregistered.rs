@@ -77,7 +77,7 @@ declare_rule! {
 impl Rule for ExternalHostUnregistered {
     fn check(cx: &Context<'_>, out: &mut Diagnostics) {
         let meta = Self::META;
-        for w in cx.ws.workloads.iter().filter(|w| cx.ws.reported(&w.obj) && !w.host_network() && cx.sidecar_injected(w)) {
+        for w in cx.reported(&cx.ws.workloads).filter(|w| !w.host_network() && cx.sidecar_injected(w)) {
             let needs = external_needs(cx, w);
             if needs.is_empty() {
                 continue;

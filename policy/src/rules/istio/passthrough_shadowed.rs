@@ -83,7 +83,7 @@ impl Rule for PassthroughShadowed {
         if cx.ws.coverage != crate::model::Coverage::Complete {
             return;
         }
-        for w in cx.ws.workloads.iter().filter(|w| cx.ws.reported(&w.obj) && !w.host_network() && cx.sidecar_injected(w)) {
+        for w in cx.reported(&cx.ws.workloads).filter(|w| !w.host_network() && cx.sidecar_injected(w)) {
             if !matches!(outbound_mode(cx, w), Some((OutboundTrafficPolicy::AllowAny, _))) {
                 continue;
             }

@@ -151,7 +151,7 @@ fn problems(spec: &ServiceEntrySpec) -> Vec<(String, String, bool)> {
 impl Rule for ServiceEntryInvalid {
     fn check(cx: &Context<'_>, out: &mut Diagnostics) {
         let meta = Self::META;
-        for se in cx.ws.service_entries.iter().filter(|s| cx.ws.reported(&s.obj)) {
+        for se in cx.reported(&cx.ws.service_entries) {
             for (path, message, warning) in problems(&se.spec) {
                 let d = out.report(&meta, Some(se.id.clone()), cx.at(&se.obj, &path), format!("ServiceEntry `{}/{}`: {message}", se.namespace, se.id.name));
                 if warning {

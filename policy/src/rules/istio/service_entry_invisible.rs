@@ -89,7 +89,7 @@ impl Rule for ServiceEntryInvisible {
         if cx.ws.coverage != crate::model::Coverage::Complete {
             return;
         }
-        for w in cx.ws.workloads.iter().filter(|w| cx.ws.reported(&w.obj) && !w.host_network() && cx.sidecar_injected(w)) {
+        for w in cx.reported(&cx.ws.workloads).filter(|w| !w.host_network() && cx.sidecar_injected(w)) {
             let mode = outbound_mode(cx, w);
             for n in external_needs(cx, w) {
                 let (matching, exported, admitted) = visible_entries(cx, w, &n.host, n.port);

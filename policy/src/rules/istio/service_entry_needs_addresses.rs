@@ -56,7 +56,7 @@ impl Rule for ServiceEntryNeedsAddresses {
         if allocation == Allocation::Allocated {
             return;
         }
-        for se in cx.ws.service_entries.iter().filter(|s| cx.ws.reported(&s.obj)) {
+        for se in cx.reported(&cx.ws.service_entries) {
             if !se.spec.addresses.is_empty() || (allocation == Allocation::CaptureOnly && !se.spec.allocated.is_empty()) {
                 continue;
             }

@@ -55,7 +55,7 @@ fn originates_tls(cx: &Context<'_>, host: &str, port: u32) -> bool {
 impl Rule for ServiceEntryTlsAsHttp {
     fn check(cx: &Context<'_>, out: &mut Diagnostics) {
         let meta = Self::META;
-        for se in cx.ws.service_entries.iter().filter(|s| cx.ws.reported(&s.obj)) {
+        for se in cx.reported(&cx.ws.service_entries) {
             for (i, number, proto, name) in se_ports(se) {
                 let tls_port = number == 443 || name.starts_with("https") || name.starts_with("tls");
                 if proto != "HTTP" || !tls_port {

@@ -46,7 +46,7 @@ declare_rule! {
 impl Rule for ServiceEntryWildcardDns {
     fn check(cx: &Context<'_>, out: &mut Diagnostics) {
         let meta = Self::META;
-        for se in cx.ws.service_entries.iter().filter(|s| cx.ws.reported(&s.obj)) {
+        for se in cx.reported(&cx.ws.service_entries) {
             let resolution = se.spec.resolution();
             let endpoints = !se.spec.endpoints.is_empty();
             if !matches!(resolution, "DNS" | "DNS_ROUND_ROBIN") || endpoints {

@@ -133,7 +133,7 @@ fn problems(spec: &SidecarSpec, namespace: &str) -> Vec<(String, String, bool)> 
 impl Rule for SidecarInvalid {
     fn check(cx: &Context<'_>, out: &mut Diagnostics) {
         let meta = Self::META;
-        for s in cx.ws.sidecars.iter().filter(|s| cx.ws.reported(&s.obj)) {
+        for s in cx.reported(&cx.ws.sidecars) {
             for (path, message, warning) in problems(&s.spec, &s.namespace) {
                 let d = out.report(&meta, Some(s.id.clone()), cx.at(&s.obj, &path), format!("Sidecar `{}/{}`: {message}", s.namespace, s.id.name));
                 if warning {

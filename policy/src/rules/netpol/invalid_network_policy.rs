@@ -52,7 +52,7 @@ declare_rule! {
 
 impl Rule for InvalidNetworkPolicy {
     fn check(cx: &Context<'_>, out: &mut Diagnostics) {
-        for p in cx.ws.policies.iter().filter(|p| cx.ws.reported(&p.obj)) {
+        for p in cx.reported(&cx.ws.policies) {
             for (field, message, help) in problems(p) {
                 // A leading '@' marks a problem with a mapping key: point at the key itself.
                 let (field, loc) = match field.strip_prefix('@') {

@@ -68,7 +68,7 @@ fn declares(w: &Workload, name: &str, proto: Protocol) -> bool {
 impl Rule for NamedPortUndeclared {
     fn check(cx: &Context<'_>, out: &mut Diagnostics) {
         let meta = Self::META;
-        for (pi, p) in cx.ws.policies.iter().enumerate().filter(|(_, p)| cx.ws.reported(&p.obj)) {
+        for (pi, p) in cx.reported_indexed(&cx.ws.policies) {
             let named = |dir: Direction| {
                 dir.of(p).1.iter().enumerate().flat_map(move |(ri, r)| {
                     r.ports.iter().flatten().filter_map(move |m| match (&m.port, m.protocol) {

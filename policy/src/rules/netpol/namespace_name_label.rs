@@ -62,7 +62,7 @@ impl Rule for NamespaceNameLabel {
     fn check(cx: &Context<'_>, out: &mut Diagnostics) {
         let meta = Self::META;
         let namespaces = known_namespaces(cx);
-        for p in cx.ws.policies.iter().filter(|p| cx.ws.reported(&p.obj)) {
+        for p in cx.reported(&cx.ws.policies) {
             for dir in [Direction::Ingress, Direction::Egress] {
                 for rule in dir.of(p).1 {
                     for peer in rule.peers.iter().flatten() {

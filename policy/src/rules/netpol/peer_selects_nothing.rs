@@ -98,7 +98,7 @@ impl Rule for PeerSelectsNothing {
         let pod_keys: BTreeSet<&str> = cx.ws.workloads.iter().flat_map(|w| w.labels.keys().map(String::as_str)).collect();
         let ns_keys: BTreeSet<&str> = namespaces.iter().flat_map(|(_, l)| l.keys().map(String::as_str)).collect();
         let runtime = cx.runtime_pods();
-        for p in cx.ws.policies.iter().filter(|p| cx.ws.reported(&p.obj)) {
+        for p in cx.reported(&cx.ws.policies) {
             let mut blind = false;
             for dir in [Direction::Ingress, Direction::Egress] {
                 for rule in dir.of(p).1 {

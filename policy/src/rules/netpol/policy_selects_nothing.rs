@@ -64,7 +64,7 @@ declare_rule! {
 impl Rule for PolicySelectsNothing {
     fn check(cx: &Context<'_>, out: &mut Diagnostics) {
         let runtime = cx.runtime_pods();
-        for (pi, p) in cx.ws.policies.iter().enumerate().filter(|(_, p)| cx.ws.reported(&p.obj)) {
+        for (pi, p) in cx.reported_indexed(&cx.ws.policies) {
             // An invalid selector is NR101's finding.
             if p.pod_selector.invalid.is_some() {
                 continue;

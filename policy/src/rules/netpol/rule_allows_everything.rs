@@ -50,7 +50,7 @@ declare_rule! {
 impl Rule for RuleAllowsEverything {
     fn check(cx: &Context<'_>, out: &mut Diagnostics) {
         let meta = Self::META;
-        for p in cx.ws.policies.iter().filter(|p| cx.ws.reported(&p.obj)) {
+        for p in cx.reported(&cx.ws.policies) {
             for dir in [Direction::Ingress, Direction::Egress] {
                 let (isolates, rules) = dir.of(p);
                 if !isolates {

@@ -45,7 +45,7 @@ declare_rule! {
 
 impl Rule for RulesOutsidePolicyTypes {
     fn check(cx: &Context<'_>, out: &mut Diagnostics) {
-        for p in cx.ws.policies.iter().filter(|p| cx.ws.reported(&p.obj) && p.policy_types.explicit) {
+        for p in cx.reported(&cx.ws.policies).filter(|p| p.policy_types.explicit) {
             for dir in [Direction::Ingress, Direction::Egress] {
                 let (listed, rules) = dir.of(p);
                 if listed || rules.is_empty() {

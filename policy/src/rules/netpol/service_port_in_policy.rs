@@ -121,7 +121,7 @@ impl Rule for ServicePortInPolicy {
         if cx.ws.coverage != crate::model::Coverage::Complete {
             // Services and pods of the namespaces involved may be missing: say so for each
             // reviewed policy that allows numeric ports.
-            for p in cx.ws.policies.iter().filter(|p| cx.ws.reported(&p.obj)) {
+            for p in cx.reported(&cx.ws.policies) {
                 let numeric = p.ingress.iter().chain(&p.egress).flat_map(|r| r.ports.iter().flatten()).any(|m| matches!(m.port, PortSel::Range(..)));
                 if numeric {
                     let what = format!("whether NetworkPolicy `{}` allows Service ports instead of pod ports", p.qualified_name());

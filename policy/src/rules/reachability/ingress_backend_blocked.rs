@@ -126,7 +126,7 @@ impl Rule for IngressBackendBlocked {
     fn check(cx: &Context<'_>, out: &mut Diagnostics) {
         let meta = Self::META;
         let (source, known) = controller(cx);
-        for ing in cx.ws.ingresses.iter().filter(|i| cx.ws.reported(&i.obj)) {
+        for ing in cx.reported(&cx.ws.ingresses) {
             for (path, b) in ing.backends() {
                 let Some(svc_ref) = &b.service else { continue };
                 let loc = cx.at(&ing.obj, &format!("{path}.service"));
