@@ -138,11 +138,50 @@ pub struct Diagnostic {
     pub unverifiable: bool,
 }
 
+/// Refining a finding after [`Diagnostics::report`](crate::rules::Diagnostics::report), as a
+/// chain: `out.report(..).why(..).help(..).fix(..)`.
 impl Diagnostic {
-    /// Attach the patch that fixes the finding (boxed: most findings have none, and a report
-    /// can hold hundreds of thousands of findings).
-    pub fn set_fix(&mut self, fix: Fix) {
+    /// Add a line of explanation (why it happens).
+    pub fn why(&mut self, line: impl Into<String>) -> &mut Self {
+        self.explanation.push(line.into());
+        self
+    }
+
+    /// Set every line of explanation.
+    pub fn explain(&mut self, lines: Vec<String>) -> &mut Self {
+        self.explanation = lines;
+        self
+    }
+
+    /// How to fix it, in words.
+    pub fn help(&mut self, text: impl Into<String>) -> &mut Self {
+        self.help = Some(text.into());
+        self
+    }
+
+    /// The patch that fixes it (boxed: most findings have none, and a report can hold
+    /// hundreds of thousands of findings).
+    pub fn fix(&mut self, fix: Fix) -> &mut Self {
         self.fix = Some(Box::new(fix));
+        self
+    }
+
+    /// The text edit that applies the fix, when there is one.
+    pub fn edit(&mut self, edit: Option<Edit>) -> &mut Self {
+        self.edit = edit.map(Box::new);
+        self
+    }
+
+    /// A severity other than the rule's default.
+    pub fn severity(&mut self, severity: Severity) -> &mut Self {
+        self.severity = severity;
+        self
+    }
+
+    /// Other places that tell the story (`first defined here`).
+    pub fn related(&mut self, related: Vec<(String, Loc)>) -> &mut Self {
+        self.related = related;
+        self
     }
 }
 

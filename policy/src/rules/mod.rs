@@ -235,18 +235,18 @@ impl Diagnostics {
     /// enough of the cluster: an info finding naming what is missing, instead of a guess.
     pub fn unverifiable(&mut self, meta: &RuleMeta, object: Option<ObjectId>, loc: Loc, what: &str, coverage: &Coverage) {
         let d = self.report(meta, object, loc, format!("unverifiable: {what}; {}", coverage.blind_spot()));
-        d.severity = Severity::Info;
+        d.severity(Severity::Info);
         d.unverifiable = true;
-        d.help = Some("run the admission policy with cluster context (settings `context: cluster`), or check the manifest set with `netreach check`".into());
+        d.help("run the admission policy with cluster context (settings `context: cluster`), or check the manifest set with `netreach check`");
     }
 
     /// Record that `meta` could not be checked on `object` because the cluster profile lacks
     /// a fact (`field`): an info finding naming it, instead of a guess.
     pub fn unverifiable_without(&mut self, meta: &RuleMeta, object: Option<ObjectId>, loc: Loc, what: &str, field: &str) {
         let d = self.report(meta, object, loc, format!("unverifiable: {what}; the cluster profile does not set `{field}`"));
-        d.severity = Severity::Info;
+        d.severity(Severity::Info);
         d.unverifiable = true;
-        d.help = Some(format!("set `{field}` in the cluster profile (`--profile`)"));
+        d.help(format!("set `{field}` in the cluster profile (`--profile`)"));
     }
 
     /// The findings.

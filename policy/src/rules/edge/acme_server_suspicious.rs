@@ -71,7 +71,7 @@ impl Rule for AcmeServerSuspicious {
             for (severity, message, help) in findings {
                 let d = out.report(&meta, Some(i.id.clone()), cx.at(&i.obj, "spec.acme.server"), format!("{} `{}`: {message}", i.id.kind, i.id.name));
                 d.severity = severity;
-                d.help = Some(help.into());
+                d.help(help);
             }
         }
     }

@@ -109,8 +109,8 @@ impl Rule for AuthAnnotationsBroken {
                 match parse_auth_url(value) {
                     Err(why) => {
                         let d = out.report(&meta, Some(ing.id.clone()), loc, format!("`{key}` of Ingress `{}` is not a URL ingress-nginx accepts: {why}", ing.id.name));
-                        d.explanation = vec!["ingress-nginx then denies the location and answers every request with 503".into()];
-                        d.help = Some("write a full URL such as `https://$host/oauth2/auth`".into());
+                        d.why("ingress-nginx then denies the location and answers every request with 503");
+                        d.help("write a full URL such as `https://$host/oauth2/auth`");
                     }
                     Ok((host, path)) if key.ends_with("auth-url") && path.starts_with("/oauth2") => {
                         let own: Vec<&str> = ing.spec.rules.iter().flatten().filter_map(|r| r.host.as_deref()).collect();
@@ -120,8 +120,8 @@ impl Rule for AuthAnnotationsBroken {
                                 continue;
                             }
                             let d = out.report(&meta, Some(ing.id.clone()), loc.clone(), format!("`{key}` of Ingress `{}` sends auth requests to `{h}{path}`, but no other Ingress routes `/oauth2` on `{h}`", ing.id.name));
-                            d.severity = Severity::Warning;
-                            d.help = Some("add an Ingress for oauth2-proxy with path `/oauth2` on the same host".into());
+                            d.severity(Severity::Warning);
+                            d.help("add an Ingress for oauth2-proxy with path `/oauth2` on the same host");
                         }
                     }
                     Ok(_) => {}

@@ -74,12 +74,12 @@ impl Rule for BackendMissing {
                         // No Service of the namespace is in the input: they are deployed from elsewhere.
                         let what = format!("whether Service {}/{} exists", ing.namespace, svc_ref.name);
                         let d = out.report(&meta, Some(ing.id.clone()), loc, format!("unverifiable: {what}; the input has no Service in namespace `{}`", ing.namespace));
-                        d.severity = Severity::Info;
+                        d.severity(Severity::Info);
                         d.unverifiable = true;
                         continue;
                     }
                     let d = out.report(&meta, Some(ing.id.clone()), cx.at(&ing.obj, &format!("{path}.service.name")), format!("Ingress `{}` routes to Service `{}`, which is not in namespace `{}`", ing.id.name, svc_ref.name, ing.namespace));
-                    d.help = Some("name a Service of the Ingress's namespace (an Ingress cannot route to another namespace)".into());
+                    d.help("name a Service of the Ingress's namespace (an Ingress cannot route to another namespace)");
                     continue;
                 };
                 let ports = svc.spec.ports.iter().flatten();
@@ -96,8 +96,8 @@ impl Rule for BackendMissing {
                     None => sp.port.to_string(),
                 }).collect();
                 let d = out.report(&meta, Some(ing.id.clone()), cx.at(&ing.obj, &format!("{path}.service.port")), format!("Ingress `{}` routes to {wanted} of Service `{}`, which the Service does not expose", ing.id.name, svc_ref.name));
-                d.explanation = vec![format!("Service {}/{} exposes: {}", svc.namespace, svc.id.name, exposed.join(", "))];
-                d.help = Some("use one of the Service's ports (its `port`, not the `targetPort`)".into());
+                d.why(format!("Service {}/{} exposes: {}", svc.namespace, svc.id.name, exposed.join(", ")));
+                d.help("use one of the Service's ports (its `port`, not the `targetPort`)");
             }
         }
     }

@@ -82,8 +82,8 @@ impl Rule for CertificatesShareSecret {
                 cx.at(obj, field),
                 format!("`{id}` writes Secret `{ns}/{secret}`, which `{first_id}` also writes"),
             );
-            d.related = vec![("the other writer".into(), cx.at(first_obj, first_field))];
-            d.help = Some("give each Certificate its own secretName, or merge their names into one Certificate".into());
+            d.related(vec![("the other writer".into(), cx.at(first_obj, first_field))]);
+            d.help("give each Certificate its own secretName, or merge their names into one Certificate");
         }
     }
 }

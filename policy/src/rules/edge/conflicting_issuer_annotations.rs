@@ -70,8 +70,8 @@ impl Rule for ConflictingIssuerAnnotations {
                     cx.at(&ing.obj, &join_key("metadata.annotations", other)),
                     format!("Ingress `{}` sets both `cert-manager.io/cluster-issuer` and `{other}`; cert-manager issues no certificate for it", ing.id.name),
                 );
-                d.related = vec![("`cert-manager.io/cluster-issuer` is set here".into(), cx.at(&ing.obj, &join_key("metadata.annotations", "cert-manager.io/cluster-issuer")))];
-                d.help = Some(format!("keep one issuer annotation: remove `{other}`, or remove `cert-manager.io/cluster-issuer`"));
+                d.related(vec![("`cert-manager.io/cluster-issuer` is set here".into(), cx.at(&ing.obj, &join_key("metadata.annotations", "cert-manager.io/cluster-issuer")))]);
+                d.help(format!("keep one issuer annotation: remove `{other}`, or remove `cert-manager.io/cluster-issuer`"));
             }
         }
     }

@@ -65,9 +65,9 @@ impl Rule for IngressClassUnresolved {
                         cx.at(&ing.obj, "spec.ingressClassName"),
                         format!("Ingress `{}` names class `{f}` in `spec.ingressClassName` and `{a}` in `kubernetes.io/ingress.class`; the API server rejects both together", ing.id.name),
                     );
-                    d.severity = Severity::Error;
-                    d.related = vec![("the annotation".into(), cx.at(&ing.obj, &join_key("metadata.annotations", "kubernetes.io/ingress.class")))];
-                    d.help = Some("remove the deprecated annotation and keep `spec.ingressClassName`".into());
+                    d.severity(Severity::Error);
+                    d.related(vec![("the annotation".into(), cx.at(&ing.obj, &join_key("metadata.annotations", "kubernetes.io/ingress.class")))]);
+                    d.help("remove the deprecated annotation and keep `spec.ingressClassName`");
                     continue;
                 }
             }
@@ -79,12 +79,12 @@ impl Rule for IngressClassUnresolved {
                     let at = if field.is_some() { "spec.ingressClassName".to_string() } else { join_key("metadata.annotations", "kubernetes.io/ingress.class") };
                     let known: Vec<&str> = classes.iter().map(|c| c.id.name.as_str()).collect();
                     let d = out.report(&meta, Some(ing.id.clone()), cx.at(&ing.obj, &at), format!("Ingress `{}` names class `{name}`, which no IngressClass of the input defines", ing.id.name));
-                    d.explanation = vec![format!("IngressClasses: {}", known.join(", "))];
-                    d.help = Some("name an existing IngressClass".into());
+                    d.why(format!("IngressClasses: {}", known.join(", ")));
+                    d.help("name an existing IngressClass");
                 }
                 None if !classes.iter().any(|c| c.default) => {
                     let d = out.report(&meta, Some(ing.id.clone()), cx.at(&ing.obj, "spec"), format!("Ingress `{}` names no class and no IngressClass is the default: no controller may serve it", ing.id.name));
-                    d.help = Some("set `spec.ingressClassName`".into());
+                    d.help("set `spec.ingressClassName`");
                 }
                 _ => {}
             }

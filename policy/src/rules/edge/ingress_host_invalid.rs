@@ -60,9 +60,9 @@ impl Rule for IngressHostInvalid {
                     format!("`{path}` of Ingress `{}` is not a valid host: {host:?}: {why}", ing.id.name),
                 );
                 if tls && host.parse::<IpAddr>().is_ok() {
-                    d.severity = Severity::Warning;
+                    d.severity(Severity::Warning);
                 }
-                d.help = Some(match host.to_ascii_lowercase() {
+                d.help(match host.to_ascii_lowercase() {
                     lower if lower != host && ingress_host_error(&lower).is_none() => format!("write it in lower case: `{lower}`"),
                     _ => "write a DNS name such as `app.example.com`, or `*.example.com` for a wildcard".into(),
                 });

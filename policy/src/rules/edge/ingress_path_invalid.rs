@@ -75,7 +75,7 @@ impl Rule for IngressPathInvalid {
                         other => (format!("{base}.pathType"), format!("pathType {other:?} is not Exact, Prefix or ImplementationSpecific")),
                     };
                     let d = out.report(&meta, Some(ing.id.clone()), cx.at(&ing.obj, &field), format!("`{base}` of Ingress `{}` {message}", ing.id.name));
-                    d.help = Some("use `pathType: Prefix` with an absolute path such as `/` or `/api`".into());
+                    d.help("use `pathType: Prefix` with an absolute path such as `/` or `/api`");
                 }
             }
         }

@@ -54,7 +54,7 @@ impl Rule for IngressWithoutTls {
                 continue;
             }
             let d = out.report(&meta, Some(ing.id.clone()), cx.at(&ing.obj, "spec"), format!("Ingress `{}` serves its hosts over plain HTTP: it has no `spec.tls`", ing.id.name));
-            d.help = Some("add `spec.tls` with the hosts and a secretName (with cert-manager, also a `cert-manager.io/cluster-issuer` annotation)".into());
+            d.help("add `spec.tls` with the hosts and a secretName (with cert-manager, also a `cert-manager.io/cluster-issuer` annotation)");
         }
     }
 }

@@ -78,7 +78,7 @@ impl Rule for IssuerMissing {
             if none_in_input || !cx.sees_namespace(&ns) {
                 let what = format!("whether the {kind} `{}` referenced by `{id}` exists", r.name);
                 let d = out.report(&meta, Some(id), loc, format!("unverifiable: {what}; the input has no Issuer or ClusterIssuer"));
-                d.severity = Severity::Info;
+                d.severity(Severity::Info);
                 d.unverifiable = true;
                 continue;
             }
@@ -91,10 +91,10 @@ impl Rule for IssuerMissing {
             };
             let d = out.report(&meta, Some(id), loc, message);
             if other {
-                d.severity = Severity::Error;
-                d.help = Some("name the kind the issuer has: Issuers are namespaced, ClusterIssuers are not".into());
+                d.severity(Severity::Error);
+                d.help("name the kind the issuer has: Issuers are namespaced, ClusterIssuers are not");
             } else {
-                d.help = Some(format!("create the {kind}, or reference one that exists"));
+                d.help(format!("create the {kind}, or reference one that exists"));
             }
         }
     }

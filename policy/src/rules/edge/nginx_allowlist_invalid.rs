@@ -82,8 +82,8 @@ impl Rule for NginxAllowlistInvalid {
                     cx.at(&ing.obj, &join_key("metadata.annotations", key)),
                     format!("`{key}` of Ingress `{}` has items that are neither a CIDR nor an IP address: {}", ing.id.name, shown.join(", ")),
                 );
-                d.explanation = vec!["ingress-nginx then denies the location and answers every request with 503".into()];
-                d.help = Some("write each item as an address (`203.0.113.7`) or a CIDR (`203.0.113.0/24`), separated by commas".into());
+                d.why("ingress-nginx then denies the location and answers every request with 503");
+                d.help("write each item as an address (`203.0.113.7`) or a CIDR (`203.0.113.0/24`), separated by commas");
             }
         }
     }

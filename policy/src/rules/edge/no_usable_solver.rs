@@ -115,7 +115,7 @@ impl Rule for NoUsableSolver {
                     Some(_) => continue,
                 };
                 let d = out.report(&meta, Some(id.clone()), loc.clone(), message);
-                d.help = Some("add a dns01 solver whose selector (dnsZones or dnsNames) covers the name".into());
+                d.help("add a dns01 solver whose selector (dnsZones or dnsNames) covers the name");
             }
         }
     }

@@ -75,19 +75,19 @@ impl Rule for RuleHostNotInTls {
                     format!("host `{host}` of Ingress `{}` is not in its TLS hosts: clients get a certificate for other names", ing.id.name),
                 );
                 if shim_managed(ing) {
-                    d.severity = Severity::Error;
-                    d.explanation.push("cert-manager requests the certificate for the `tls.hosts` only, so it will not cover this host".into());
+                    d.severity(Severity::Error);
+                    d.why("cert-manager requests the certificate for the `tls.hosts` only, so it will not cover this host");
                 }
-                d.explanation.push(if listed.is_empty() {
+                d.why(if listed.is_empty() {
                     "`spec.tls` lists no hosts".into()
                 } else {
                     format!("TLS hosts: {} (a wildcard covers exactly one label)", listed.join(", "))
                 });
-                d.help = Some(format!("add `{host}` to `spec.tls[].hosts` (the entry whose secret should hold its certificate)"));
+                d.help(format!("add `{host}` to `spec.tls[].hosts` (the entry whose secret should hold its certificate)"));
                 let first: Vec<String> = tls.iter().filter(|(path, _)| path.starts_with("spec.tls[0].")).map(|(_, t)| *t).chain([host]).map(yaml_str).collect();
                 let hosts = format!("[{}]", first.join(", "));
-                d.set_fix(Fix::new(format!("list {host} in the first TLS entry"), format!("spec:\n  tls:\n    - hosts: {hosts}"), ing.id.clone()));
-                d.edit = cx.ws.replace_edit(&ing.obj, "spec.tls[0].hosts", hosts).map(Box::new);
+                d.fix(Fix::new(format!("list {host} in the first TLS entry"), format!("spec:\n  tls:\n    - hosts: {hosts}"), ing.id.clone()));
+                d.edit(cx.ws.replace_edit(&ing.obj, "spec.tls[0].hosts", hosts));
             }
         }
     }

@@ -66,8 +66,8 @@ impl Rule for TlsHostNotRouted {
                     cx.at(&ing.obj, &path),
                     format!("TLS host `{tls}` of Ingress `{}` is routed by none of its rules", ing.id.name),
                 );
-                d.explanation = vec![format!("rule hosts: {}", routed.join(", "))];
-                d.help = Some("correct the name, or remove it from `tls.hosts`".into());
+                d.why(format!("rule hosts: {}", routed.join(", ")));
+                d.help("correct the name, or remove it from `tls.hosts`");
             }
         }
     }

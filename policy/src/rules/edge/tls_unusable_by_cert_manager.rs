@@ -73,8 +73,8 @@ impl Rule for TlsUnusableByCertManager {
                                 cx.at(&ing.obj, &format!("{path}.secretName")),
                                 format!("secretName `{s}` of Ingress `{}` appears in two TLS entries; cert-manager refuses the Ingress", ing.id.name),
                             );
-                            d.related = vec![("first used here".into(), cx.at(&ing.obj, first))];
-                            d.help = Some("give each TLS entry its own secretName, or merge the entries' hosts".into());
+                            d.related(vec![("first used here".into(), cx.at(&ing.obj, first))]);
+                            d.help("give each TLS entry its own secretName, or merge the entries' hosts");
                         } else {
                             secrets.push((s, format!("{path}.secretName")));
                         }
@@ -87,7 +87,7 @@ impl Rule for TlsUnusableByCertManager {
                         cx.at(&ing.obj, &path),
                         format!("`{path}` of Ingress `{}` has no {}: cert-manager skips this TLS entry and issues no certificate for it", ing.id.name, missing.join(" and ")),
                     );
-                    d.help = Some("give every TLS entry the hosts it serves and the secretName cert-manager should write".into());
+                    d.help("give every TLS entry the hosts it serves and the secretName cert-manager should write");
                 }
             }
         }

@@ -74,8 +74,8 @@ declare_rule! {
 
 /// Why an address in a manifest is a problem, and what to write instead.
 fn advise(d: &mut crate::report::Diagnostic) {
-    d.explanation = vec!["pod IPs change on every restart and ClusterIPs when a Service is re-created; NetworkPolicy selectors cannot follow an address".into()];
-    d.help = Some("use the Service's DNS name (`svc.ns`, `svc.ns.svc.cluster.local`) instead".into());
+    d.why("pod IPs change on every restart and ClusterIPs when a Service is re-created; NetworkPolicy selectors cannot follow an address");
+    d.help("use the Service's DNS name (`svc.ns`, `svc.ns.svc.cluster.local`) instead");
 }
 
 /// ConfigMap `name` of namespace `ns` in the input.

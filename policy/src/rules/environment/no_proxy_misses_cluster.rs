@@ -84,7 +84,7 @@ impl Rule for NoProxyMissesCluster {
                         let loc = cx.at(&w.obj, &env_path(&base, c, name).unwrap_or_else(|| base.clone()));
                         let what = format!("whether `{name}` of container `{}` in `{}` exempts cluster names (it comes from `valueFrom`)", c.name, w.display());
                         let d = out.report(&meta, Some(w.id.clone()), loc, format!("unverifiable: {what}"));
-                        d.severity = Severity::Info;
+                        d.severity(Severity::Info);
                         d.unverifiable = true;
                         continue;
                     }
@@ -112,15 +112,15 @@ impl Rule for NoProxyMissesCluster {
                 };
                 let d = out.report(&meta, Some(w.id.clone()), cx.at(&w.obj, &at), message);
                 if api_client && https {
-                    d.severity = Severity::Error;
-                    d.explanation.push("the workload talks to the Kubernetes API, and client-go honours the proxy variables: its API calls go to the proxy".into());
+                    d.severity(Severity::Error);
+                    d.why("the workload talks to the Kubernetes API, and client-go honours the proxy variables: its API calls go to the proxy");
                 }
                 if api_ip.is_none() {
-                    d.explanation.push("the `kubernetes` Service IP was not checked: the profile does not set `serviceCIDRs`".into());
+                    d.why("the `kubernetes` Service IP was not checked: the profile does not set `serviceCIDRs`");
                 }
                 let mut entries = vec![".svc".to_string(), format!(".{domain}")];
                 entries.extend(cx.profile.service_cidrs.first().map(ToString::to_string));
-                d.help = Some(format!("add {} to `NO_PROXY` (Go matches `.suffix` against subdomains; CIDRs only against IP literals)", entries.join(",")));
+                d.help(format!("add {} to `NO_PROXY` (Go matches `.suffix` against subdomains; CIDRs only against IP literals)", entries.join(",")));
             }
         }
     }

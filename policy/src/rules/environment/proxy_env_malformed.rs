@@ -68,7 +68,7 @@ impl Rule for ProxyEnvMalformed {
                 let mut report = |name: &str, field: &str, message: String, help: &str| {
                     let path = env_path(&base, c, name).map_or_else(|| base.clone(), |p| format!("{p}.{field}"));
                     let d = out.report(&meta, Some(w.id.clone()), cx.at(&w.obj, &path), message);
-                    d.help = Some(help.to_string());
+                    d.help(help);
                 };
                 for pair in [["HTTPS_PROXY", "https_proxy"], ["HTTP_PROXY", "http_proxy"]] {
                     let [upper, lower] = pair;

@@ -48,7 +48,7 @@ impl Rule for SuppressionUnknownRule {
                 let loc = cx.ws.loc(&s.obj, &join_key("metadata.annotations", SKIP_ANNOTATION));
                 let msg = format!("{}: annotation `{SKIP_ANNOTATION}` names `{r}`, which is no rule id or name; nothing is suppressed by it", s.id);
                 let d = out.report(&Self::META, Some(s.id.clone()), loc, msg);
-                d.help = Some("use an id or name from `netreach rules`, e.g. `NR201` or `dns-udp-blocked`".into());
+                d.help("use an id or name from `netreach rules`, e.g. `NR201` or `dns-udp-blocked`");
             }
         }
     }

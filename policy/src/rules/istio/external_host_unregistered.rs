@@ -111,9 +111,9 @@ impl Rule for ExternalHostUnregistered {
                     n.loc.clone(),
                     format!("`{}` needs {}:{} ({}), but no ServiceEntry registers it and the mesh is REGISTRY_ONLY", w.display(), n.host, n.port, n.why),
                 );
-                d.explanation = vec![format!("outbound mode REGISTRY_ONLY comes from {source}; the sidecar drops traffic to hosts outside the registry")];
-                d.help = Some("add a ServiceEntry for the host and port, exported to the workload's namespace".into());
-                d.set_fix(Fix {
+                d.why(format!("outbound mode REGISTRY_ONLY comes from {source}; the sidecar drops traffic to hosts outside the registry"));
+                d.help("add a ServiceEntry for the host and port, exported to the workload's namespace");
+                d.fix(Fix {
                     edits: Vec::new(),
                     description: format!("register {}:{} for namespace {}", n.host, n.port, w.namespace),
                     patch: service_entry_fix(&n.host, n.port, &w.namespace),

@@ -118,7 +118,7 @@ impl Rule for PassthroughShadowed {
                     n.loc.clone(),
                     format!("`{}` needs {}:{} ({}) through ALLOW_ANY, but {by} also uses port {}: the sidecar no longer passes unknown hosts through on it", w.display(), n.host, n.port, n.why, n.port),
                 );
-                d.help = Some(format!("register {} with a ServiceEntry on port {}", n.host, n.port));
+                d.help(format!("register {} with a ServiceEntry on port {}", n.host, n.port));
             }
         }
     }

@@ -105,8 +105,8 @@ impl Rule for ServiceEntryConflictingProtocols {
                         shown(&other)
                     ),
                 );
-                d.related = vec![("the other ServiceEntry".into(), cx.at(&o.obj, &join_index("spec.ports", oi)))];
-                d.help = Some("keep one ServiceEntry per host and port, or make their protocols agree".into());
+                d.related(vec![("the other ServiceEntry".into(), cx.at(&o.obj, &join_index("spec.ports", oi)))]);
+                d.help("keep one ServiceEntry per host and port, or make their protocols agree");
             }
         }
     }

@@ -155,9 +155,9 @@ impl Rule for ServiceEntryInvalid {
             for (path, message, warning) in problems(&se.spec) {
                 let d = out.report(&meta, Some(se.id.clone()), cx.at(&se.obj, &path), format!("ServiceEntry `{}/{}`: {message}", se.namespace, se.id.name));
                 if warning {
-                    d.severity = Severity::Warning;
+                    d.severity(Severity::Warning);
                 }
-                d.help = Some("fix the field; Istio's validation rejects (or ignores) it otherwise".into());
+                d.help("fix the field; Istio's validation rejects (or ignores) it otherwise");
             }
         }
     }

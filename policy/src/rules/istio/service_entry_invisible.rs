@@ -109,10 +109,10 @@ impl Rule for ServiceEntryInvisible {
                     format!("`{}` needs {}:{}, and ServiceEntry {} registers it, but {why}", w.display(), n.host, n.port, names.join(", ")),
                 );
                 if !matches!(mode, Some((crate::profile::OutboundTrafficPolicy::RegistryOnly, _))) {
-                    d.severity = Severity::Info;
+                    d.severity(Severity::Info);
                 }
-                d.related = matching.iter().map(|se| ("the ServiceEntry".to_string(), cx.at(&se.obj, "spec.hosts"))).collect();
-                d.help = Some(if exported.is_empty() {
+                d.related(matching.iter().map(|se| ("the ServiceEntry".to_string(), cx.at(&se.obj, "spec.hosts"))).collect());
+                d.help(if exported.is_empty() {
                     format!("add `{}` (or `*`) to the ServiceEntry's `exportTo`", w.namespace)
                 } else {
                     format!("add `{}/{}` to the Sidecar's `egress.hosts`", matching.first().map_or("*", |se| se.namespace.as_str()), n.host)

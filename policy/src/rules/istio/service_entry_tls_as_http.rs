@@ -76,7 +76,7 @@ impl Rule for ServiceEntryTlsAsHttp {
                     cx.at(&se.obj, &format!("{}.protocol", join_index("spec.ports", i))),
                     format!("ServiceEntry `{}/{}` declares port {number} ({name}) as HTTP, but clients speak TLS there and no DestinationRule originates TLS", se.namespace, se.id.name),
                 );
-                d.help = Some("declare `protocol: HTTPS` (or TLS) for a port the application speaks TLS to".into());
+                d.help("declare `protocol: HTTPS` (or TLS) for a port the application speaks TLS to");
             }
         }
     }

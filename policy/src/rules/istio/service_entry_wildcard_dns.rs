@@ -62,7 +62,7 @@ impl Rule for ServiceEntryWildcardDns {
                     cx.at(&se.obj, &join_index("spec.hosts", i)),
                     format!("ServiceEntry `{}/{}` has the wildcard host {h:?} with resolution {resolution} and no endpoints; Istio rejects it", se.namespace, se.id.name),
                 );
-                d.help = Some("use `resolution: NONE` for a wildcard host (or list endpoints)".into());
+                d.help("use `resolution: NONE` for a wildcard host (or list endpoints)");
             }
         }
     }

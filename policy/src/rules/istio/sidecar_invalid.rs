@@ -137,9 +137,9 @@ impl Rule for SidecarInvalid {
             for (path, message, warning) in problems(&s.spec, &s.namespace) {
                 let d = out.report(&meta, Some(s.id.clone()), cx.at(&s.obj, &path), format!("Sidecar `{}/{}`: {message}", s.namespace, s.id.name));
                 if warning {
-                    d.severity = Severity::Warning;
+                    d.severity(Severity::Warning);
                 }
-                d.help = Some("fix the field; Istio's validation rejects (or ignores) it otherwise".into());
+                d.help("fix the field; Istio's validation rejects (or ignores) it otherwise");
             }
         }
     }

@@ -65,7 +65,7 @@ impl Rule for InvalidNetworkPolicy {
                     loc,
                     format!("NetworkPolicy `{}` would be rejected: `{field}` {message}", p.qualified_name()),
                 );
-                d.help = Some(help);
+                d.help(help);
             }
         }
     }

@@ -104,7 +104,7 @@ impl Rule for NamedPortUndeclared {
                                     cx.at(&p.obj, &format!("{}.port", item.path)),
                                     format!("named port {name:?} in `{}` of NetworkPolicy `{}` never matches: its peers are ipBlocks, and addresses have no port names", rule.path, p.qualified_name()),
                                 );
-                                d.help = Some("use the port number for ipBlock peers".into());
+                                d.help("use the port number for ipBlock peers");
                                 continue;
                             }
                             match cx.engine.rule_pods(pi, dir, ri) {
@@ -128,12 +128,12 @@ impl Rule for NamedPortUndeclared {
                         .collect();
                     declared.sort();
                     declared.dedup();
-                    d.explanation = vec![if declared.is_empty() {
+                    d.why(if declared.is_empty() {
                         "they declare no named container ports".to_string()
                     } else {
                         format!("their named container ports: {}", declared.join(", "))
-                    }];
-                    d.help = Some("use a port name the containers declare (`ports[].name`), or the port number".into());
+                    });
+                    d.help("use a port name the containers declare (`ports[].name`), or the port number");
                 }
             }
         }

@@ -87,17 +87,17 @@ impl Rule for NamespaceNameLabel {
                                         p.qualified_name()
                                     ),
                                 );
-                                d.explanation = vec![format!(
+                                d.why(format!(
                                     "the API server sets only `{NAMESPACE_NAME_LABEL}` on every namespace; `{key}` exists only where someone added it{}",
                                     if cx.ws.namespaces.get(*ns).is_some_and(|n| n.obj.is_some()) { "" } else { " (the input has no Namespace object for it)" }
-                                )];
-                                d.help = Some(format!("select it by `{NAMESPACE_NAME_LABEL}: {ns}`"));
-                                d.set_fix(Fix::new(
+                                ));
+                                d.help(format!("select it by `{NAMESPACE_NAME_LABEL}: {ns}`"));
+                                d.fix(Fix::new(
                                     format!("select namespace {ns} by its automatic name label"),
                                     format!("namespaceSelector:\n  matchLabels: {{{NAMESPACE_NAME_LABEL}: {ns}}}"),
                                     p.id.clone(),
                                 ));
-                                d.edit = cx.ws.replace_edit(&p.obj, &path, format!("{{matchLabels: {{{NAMESPACE_NAME_LABEL}: {ns}}}}}")).map(Box::new);
+                                d.edit(cx.ws.replace_edit(&p.obj, &path, format!("{{matchLabels: {{{NAMESPACE_NAME_LABEL}: {ns}}}}}")));
                             }
                         }
                     }

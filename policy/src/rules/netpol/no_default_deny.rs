@@ -95,14 +95,14 @@ impl Rule for NoDefaultDeny {
                 cx.at(obj, field),
                 format!("namespace `{}` has no default-deny NetworkPolicy for {lower}", ns.name),
             );
-            d.explanation = vec![format!(
+            d.why(format!(
                 "no policy in `{}` has `podSelector: {{}}`, {} in policyTypes and no rules for it",
                 ns.name,
                 names.join("/")
-            )];
-            d.help = Some(format!("add a default-deny policy to `{}`, then allow what each workload needs (DNS first)", ns.name));
+            ));
+            d.help(format!("add a default-deny policy to `{}`, then allow what each workload needs (DNS first)", ns.name));
             let name = if missing.len() == 2 { "default-deny".to_string() } else { format!("default-deny-{lower}") };
-            d.set_fix(default_deny_fix(format!("add a default-deny NetworkPolicy to namespace {}", ns.name), &ns.name, &name, &names));
+            d.fix(default_deny_fix(format!("add a default-deny NetworkPolicy to namespace {}", ns.name), &ns.name, &name, &names));
         }
     }
 }

@@ -132,8 +132,8 @@ impl Rule for PeerSelectsNothing {
                                         cx.at(&p.obj, &nsel_path),
                                         format!("`{}` of NetworkPolicy `{}` selects no namespace: no namespace of the input or the profile has labels matching {sel}", peer.path, p.qualified_name()),
                                     );
-                                    d.explanation = vec![format!("namespaces known: {}", namespaces.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", "))];
-                                    d.help = Some(format!("select namespaces by `{NAMESPACE_NAME_LABEL}`, which the API server sets on every namespace"));
+                                    d.why(format!("namespaces known: {}", namespaces.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")));
+                                    d.help(format!("select namespaces by `{NAMESPACE_NAME_LABEL}`, which the API server sets on every namespace"));
                                     continue;
                                 }
                                 hit
@@ -165,7 +165,7 @@ impl Rule for PeerSelectsNothing {
                                 in_scope.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
                             ),
                         );
-                        d.help = Some("make the podSelector match the pod template labels of the workloads meant".into());
+                        d.help("make the podSelector match the pod template labels of the workloads meant");
                     }
                 }
             }
@@ -210,6 +210,6 @@ fn typo(cx: &Context<'_>, out: &mut Diagnostics, meta: &crate::rules::RuleMeta, 
             cx.at(&p.obj, path),
             format!("`{path}` of NetworkPolicy `{}` uses {op} on label `{k}`, which no {what} of the input carries: it selects every {what}", p.qualified_name()),
         );
-        d.help = Some(format!("check the spelling of `{k}`; the labels in use are {}", keys.iter().take(8).map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")));
+        d.help(format!("check the spelling of `{k}`; the labels in use are {}", keys.iter().take(8).map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")));
     }
 }

@@ -96,7 +96,7 @@ impl Rule for PolicySelectsNothing {
                 ),
             );
             let in_namespace: Vec<_> = cx.engine.workloads_in(&p.namespace).iter().filter_map(|&i| cx.ws.workloads.get(i)).collect();
-            d.explanation = match in_namespace.len() {
+            d.explain(match in_namespace.len() {
                 0 => vec![format!("the input has no Pod or pod template in namespace `{}`", p.namespace)],
                 n => {
                     let mut shown: Vec<String> = in_namespace.iter().take(5).map(|w| format!("{} {}", w.display(), crate::model::labels_text(&w.labels))).collect();
@@ -105,8 +105,8 @@ impl Rule for PolicySelectsNothing {
                     }
                     vec![format!("workloads in `{}` and their pod labels: {}", p.namespace, shown.join("; "))]
                 }
-            };
-            d.help = Some("make `spec.podSelector` match the pod template labels of the workloads this policy is for".into());
+            });
+            d.help("make `spec.podSelector` match the pod template labels of the workloads this policy is for");
         }
     }
 }

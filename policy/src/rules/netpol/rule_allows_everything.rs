@@ -77,13 +77,13 @@ impl Rule for RuleAllowsEverything {
                         format!("`{}` of NetworkPolicy `{}` allows {d} {prep} {what} on every port", r.path, p.qualified_name()),
                     );
                     if others > 0 {
-                        f.severity = Severity::Warning;
-                        f.explanation = vec![format!(
+                        f.severity(Severity::Warning);
+                        f.why(format!(
                             "the policy has {others} other {d} rule(s) with peers or ports; this rule allows everything they restrict — a stray `-` splitting one rule into two looks like this"
-                        )];
-                        f.help = Some("join the rule with the one before it (remove the extra `-`), or delete it".into());
+                        ));
+                        f.help("join the rule with the one before it (remove the extra `-`), or delete it");
                     } else {
-                        f.help = Some(format!("if every {d} connection is meant, this is fine; otherwise name the peers and ports"));
+                        f.help(format!("if every {d} connection is meant, this is fine; otherwise name the peers and ports"));
                     }
                 }
             }

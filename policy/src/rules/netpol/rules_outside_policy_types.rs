@@ -65,13 +65,13 @@ impl Rule for RulesOutsidePolicyTypes {
                         lower
                     ),
                 );
-                d.explanation = vec![format!(
+                d.why(format!(
                     "`spec.policyTypes` is [{}]: this policy neither isolates the selected pods for {} nor allows any {} traffic",
                     written_types(&p.policy_types).join(", "),
                     lower,
                     lower
-                )];
-                d.help = Some(format!("add `{name}` to `spec.policyTypes` if the rules are meant, or remove `{field}`"));
+                ));
+                d.help(format!("add `{name}` to `spec.policyTypes` if the rules are meant, or remove `{field}`"));
                 let mut with = p.policy_types;
                 match dir {
                     Direction::Ingress => with.ingress = true,
@@ -79,8 +79,8 @@ impl Rule for RulesOutsidePolicyTypes {
                 }
                 let types = written_types(&with);
                 let types = format!("[{}]", types.join(", "));
-                d.set_fix(Fix::new(format!("list {name} in spec.policyTypes"), format!("spec:\n  policyTypes: {types}"), p.id.clone()));
-                d.edit = cx.ws.replace_edit(&p.obj, "spec.policyTypes", types).map(Box::new);
+                d.fix(Fix::new(format!("list {name} in spec.policyTypes"), format!("spec:\n  policyTypes: {types}"), p.id.clone()));
+                d.edit(cx.ws.replace_edit(&p.obj, "spec.policyTypes", types));
             }
         }
     }

@@ -171,17 +171,17 @@ impl Rule for ServicePortInPolicy {
                                     svc.id.name
                                 ),
                             );
-                            d.explanation = vec![format!(
+                            d.why(format!(
                                 "Service {}/{} forwards port {port} to targetPort {target}; policies see the connection after that translation, so {proto} {port} matches nothing on these pods",
                                 svc.namespace, svc.id.name
-                            )];
-                            d.help = Some(format!("allow the target port {target}"));
-                            d.set_fix(Fix::new(
+                            ));
+                            d.help(format!("allow the target port {target}"));
+                            d.fix(Fix::new(
                                 format!("allow the pod port {target} instead of the Service port {port}"),
                                 format!("{{protocol: {proto}, port: {target}}}"),
                                 p.id.clone(),
                             ));
-                            d.edit = cx.ws.replace_edit(&p.obj, &format!("{}.port", item.path), target.to_string()).map(Box::new);
+                            d.edit(cx.ws.replace_edit(&p.obj, &format!("{}.port", item.path), target.to_string()));
                         }
                     }
                 }

@@ -86,17 +86,17 @@ impl Rule for WorkloadNotIsolated {
                     format!("`{}` is not isolated for {lower}: no NetworkPolicy with {} selects it", w.display(), dir.as_str()),
                 );
                 if dir == Direction::Egress {
-                    d.severity = Severity::Info;
+                    d.severity(Severity::Info);
                 }
-                d.explanation = vec![format!(
+                d.why(format!(
                     "without a selecting policy whose policyTypes include {}, every {lower} connection of its pods is allowed",
                     dir.as_str()
-                )];
-                d.help = Some(format!(
+                ));
+                d.help(format!(
                     "add a default-deny {lower} policy to namespace `{}` and allow what the workload needs",
                     w.namespace
                 ));
-                d.set_fix(default_deny_fix(
+                d.fix(default_deny_fix(
                     format!("add a default-deny {lower} NetworkPolicy to namespace {}", w.namespace),
                     &w.namespace,
                     &format!("default-deny-{lower}"),

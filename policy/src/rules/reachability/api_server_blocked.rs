@@ -108,7 +108,7 @@ impl Rule for ApiServerBlocked {
             );
             let message = format!("`{}` talks to the Kubernetes API but cannot reach it on TCP {}", w.display(), shown.join(" and "));
             if let Some(d) = report_egress(out, &meta, cx, i, message, &verdict, fix) {
-                d.help = Some("allow TCP to the API server's endpoint addresses (an ipBlock; set `apiServer.addresses` in the profile to narrow it) on 443 and 6443".into());
+                d.help("allow TCP to the API server's endpoint addresses (an ipBlock; set `apiServer.addresses` in the profile to narrow it) on 443 and 6443");
             }
         }
     }

@@ -146,12 +146,12 @@ impl Rule for CertManagerEgress {
             let d = out.report(&meta, Some(object), loc, message);
             for r in missing.iter().flat_map(|(_, v)| v.reasons.iter()) {
                 if !d.explanation.contains(r) {
-                    d.explanation.push(r.clone());
+                    d.why(r.clone());
                 }
             }
-            d.related = related(cx, &isolating, "isolates its egress");
-            d.set_fix(fix);
-            d.help = Some("ACME servers, HTTP-01 self-checks and authoritative nameservers have no fixed addresses: allow these ports to 0.0.0.0/0".into());
+            d.related(related(cx, &isolating, "isolates its egress"));
+            d.fix(fix);
+            d.help("ACME servers, HTTP-01 self-checks and authoritative nameservers have no fixed addresses: allow these ports to 0.0.0.0/0");
         }
     }
 }

@@ -84,7 +84,7 @@ impl Rule for DnsTcpBlocked {
             let fix = dns_fix(cx, w, &udp, &r.what, &[(Protocol::Tcp, 53)]);
             let message = format!("`{}` can reach {} on UDP 53 but not on TCP 53", w.display(), r.what);
             if let Some(d) = report_egress(out, &meta, cx, i, message, &verdict, fix) {
-                d.help = Some("allow TCP 53 wherever UDP 53 is allowed: truncated answers are retried over TCP".into());
+                d.help("allow TCP 53 wherever UDP 53 is allowed: truncated answers are retried over TCP");
             }
         }
     }

@@ -89,7 +89,7 @@ impl Rule for DnsUdpBlocked {
             let fix = dns_fix(cx, w, &r.actual, &r.what, &DNS_PORTS);
             let message = format!("`{}` cannot reach {} on UDP 53: its egress policies allow no DNS", w.display(), r.what);
             if let Some(d) = report_egress(out, &meta, cx, i, message, &verdict, fix) {
-                d.help = Some("allow egress to the resolver on UDP and TCP port 53".into());
+                d.help("allow egress to the resolver on UDP and TCP port 53");
             }
         }
     }

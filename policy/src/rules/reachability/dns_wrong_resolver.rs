@@ -96,7 +96,7 @@ impl Rule for DnsWrongResolver {
                 r.what
             );
             if let Some(d) = report_egress(out, &meta, cx, i, message, &verdict, fix) {
-                d.help = Some("allow UDP and TCP 53 to the resolver's address with an ipBlock: selectors never match a host-network or external resolver".into());
+                d.help("allow UDP and TCP 53 to the resolver's address with an ipBlock: selectors never match a host-network or external resolver");
             }
         }
     }

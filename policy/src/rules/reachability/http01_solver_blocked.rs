@@ -146,10 +146,10 @@ impl Rule for Http01SolverBlocked {
             );
             let message = format!("`{id}` gets its certificate over HTTP-01, but the solver pods in namespace `{ns}` do not accept the ingress controller on TCP {port}");
             let d = out.report(&meta, Some(id), loc, message);
-            d.explanation = v.reasons;
-            d.related = related(cx, &isolating, "isolates the solver pods");
-            d.set_fix(fix);
-            d.help = Some(format!("allow TCP {port} into pods labelled `{SOLVER_LABEL}: \"true\"` from the ingress controller"));
+            d.explain(v.reasons);
+            d.related(related(cx, &isolating, "isolates the solver pods"));
+            d.fix(fix);
+            d.help(format!("allow TCP {port} into pods labelled `{SOLVER_LABEL}: \"true\"` from the ingress controller"));
         }
     }
 }

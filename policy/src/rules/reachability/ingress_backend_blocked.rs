@@ -173,10 +173,10 @@ impl Rule for IngressBackendBlocked {
                     );
                     let related = related(cx, cx.engine.isolating(wi, Direction::Ingress), &format!("isolates the ingress of {}", w.display()));
                     let d = out.report(&meta, Some(ing.id.clone()), loc.clone(), message);
-                    d.explanation = v.reasons;
-                    d.related = related;
-                    d.set_fix(fix);
-                    d.help = Some("allow the Service's targetPort from the ingress controller's pods (or, for a host-network controller, from its nodes' addresses)".into());
+                    d.explain(v.reasons);
+                    d.related(related);
+                    d.fix(fix);
+                    d.help("allow the Service's targetPort from the ingress controller's pods (or, for a host-network controller, from its nodes' addresses)");
                 }
             }
         }

@@ -106,7 +106,7 @@ impl Rule for IstiodBlocked {
             );
             let message = format!("the Istio sidecar of `{}` cannot reach istiod on TCP {}", w.display(), istio.xds_port);
             if let Some(d) = report_egress(out, &meta, cx, i, message, &verdict, fix) {
-                d.help = Some("allow egress to the istiod pods on the xDS port (15012)".into());
+                d.help("allow egress to the istiod pods on the xDS port (15012)");
             }
         }
     }

@@ -167,8 +167,8 @@ fn report_egress<'o>(
     let related = related(cx, isolating, "isolates its egress");
     let d = out.report(meta, Some(object), loc, message);
     d.explanation.clone_from(&verdict.reasons);
-    d.related = related;
-    d.set_fix(fix);
+    d.related(related);
+    d.fix(fix);
     Some(d)
 }
 
@@ -462,8 +462,8 @@ fn report_blocked<'o>(
             let (object, loc) = place(cx, w, &[]);
             let d = out.report(meta, Some(object), loc, message);
             d.explanation.clone_from(&verdict.reasons);
-            d.related = related(cx, isolating, &format!("isolates the ingress of {}", b.display()));
-            d.set_fix(fix);
+            d.related(related(cx, isolating, &format!("isolates the ingress of {}", b.display())));
+            d.fix(fix);
             Some(d)
         }
     }

@@ -125,7 +125,7 @@ impl Rule for ProxyBlocked {
                                 if cx.ws.reported(&w.obj) {
                                     d.loc = cx.at(&w.obj, &field);
                                 }
-                                d.help = Some("allow TCP to the proxy's address and port; every HTTP(S) call of the container goes there first".into());
+                                d.help("allow TCP to the proxy's address and port; every HTTP(S) call of the container goes there first");
                             }
                         }
                     }

@@ -116,7 +116,7 @@ impl Rule for RequirementBlocked {
                     Ok(n) => n,
                     Err(why) => {
                         let f = out.report(&meta, Some(w.id.clone()), d.loc, format!("cannot read the declared requirement of `{}`: {why}", w.display()));
-                        f.help = Some("write `ALLOW <host> <TCP|UDP|SCTP> <port>` or `<host>:<port>[/<protocol>]`".into());
+                        f.help("write `ALLOW <host> <TCP|UDP|SCTP> <port>` or `<host>:<port>[/<protocol>]`");
                         continue;
                     }
                 };
@@ -151,7 +151,7 @@ impl Rule for RequirementBlocked {
                             if d.reported {
                                 f.loc = d.loc;
                             }
-                            f.help = Some("allow the connection in the layer named above; the fix adds the missing allowance".into());
+                            f.help("allow the connection in the layer named above; the fix adds the missing allowance");
                         }
                     }
                 }
