@@ -91,7 +91,7 @@ fn measure(namespaces: usize, per_ns: usize, write_dir: Option<&str>) {
         let cx = rules::Context { ws: &ws, engine: &engine, profile: &profile };
         for r in rules::ALL {
             let t = Instant::now();
-            let mut out = rules::Diagnostics::default();
+            let mut out = rules::Diagnostics::new(&ws);
             (r.check)(&cx, &mut out);
             println!("  {} {:<26} {:>10.2?}", r.meta.id, r.meta.name, t.elapsed());
         }

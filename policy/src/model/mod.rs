@@ -375,6 +375,15 @@ macro_rules! objects {
 
 objects!(Workload, Service, Ingress, IngressClass, ConfigMap, Binding, Suppression, NetworkPolicy, Issuer, Certificate, Requirements);
 
+impl<T: Object> Object for &T {
+    fn id(&self) -> &ObjectId {
+        (*self).id()
+    }
+    fn obj(&self) -> &ObjRef {
+        (*self).obj()
+    }
+}
+
 impl<S> Object for IstioObject<S> {
     fn id(&self) -> &ObjectId {
         &self.id

@@ -190,8 +190,10 @@ const CHUNK: usize = 4096;
 
 /// Collects findings, in chunks: a single growing vector would, at each doubling, hold its
 /// old and new buffers at once, and an input can have hundreds of thousands of findings.
-#[derive(Debug, Default)]
-pub struct Diagnostics {
+#[derive(Debug)]
+pub struct Diagnostics<'w> {
+    /// Where positions are looked up.
+    ws: &'w Workspace,
     /// Full chunks.
     done: Vec<Vec<Diagnostic>>,
     /// The chunk being filled.
@@ -208,9 +210,23 @@ pub(crate) fn yaml_str(s: &str) -> String {
     if plain { s.to_string() } else { serde_json::Value::String(s.to_string()).to_string() }
 }
 
-impl Diagnostics {
-    /// Record a finding of `meta` at `loc`; refine it through the returned reference.
-    pub fn report(&mut self, meta: &RuleMeta, object: Option<ObjectId>, loc: Loc, message: String) -> &mut Diagnostic {
+impl<'w> Diagnostics<'w> {
+    /// No findings yet; positions are looked up in `ws`.
+    pub fn new(ws: &'w Workspace) -> Self {
+        Self { ws, done: Vec::new(), current: Vec::new() }
+    }
+
+    /// Record a finding of `meta` on `object`, at its field `path` (`spec.podSelector`);
+    /// refine it through the returned reference (`.why(..).help(..).fix(..)`). The position is
+    /// looked up now, only because there is a finding.
+    pub fn report(&mut self, meta: &RuleMeta, object: &impl Object, path: &str, message: impl Into<String>) -> &mut Diagnostic {
+        let loc = self.ws.loc(object.obj(), path);
+        self.report_at(meta, Some(object.id().clone()), loc, message.into())
+    }
+
+    /// [`Diagnostics::report`] at a position found otherwise (a key, another object's field),
+    /// or about no object.
+    pub fn report_at(&mut self, meta: &RuleMeta, object: Option<ObjectId>, loc: Loc, message: String) -> &mut Diagnostic {
         if self.current.len() == CHUNK {
             self.done.push(std::mem::take(&mut self.current));
         }
@@ -234,7 +250,7 @@ impl Diagnostics {
     /// Record that `meta` could not be checked on `object` because the input does not show
     /// enough of the cluster: an info finding naming what is missing, instead of a guess.
     pub fn unverifiable(&mut self, meta: &RuleMeta, object: Option<ObjectId>, loc: Loc, what: &str, coverage: &Coverage) {
-        let d = self.report(meta, object, loc, format!("unverifiable: {what}; {}", coverage.blind_spot()));
+        let d = self.report_at(meta, object, loc, format!("unverifiable: {what}; {}", coverage.blind_spot()));
         d.severity(Severity::Info);
         d.unverifiable = true;
         d.help("run the admission policy with cluster context (settings `context: cluster`), or check the manifest set with `netreach check`");
@@ -243,7 +259,7 @@ impl Diagnostics {
     /// Record that `meta` could not be checked on `object` because the cluster profile lacks
     /// a fact (`field`): an info finding naming it, instead of a guess.
     pub fn unverifiable_without(&mut self, meta: &RuleMeta, object: Option<ObjectId>, loc: Loc, what: &str, field: &str) {
-        let d = self.report(meta, object, loc, format!("unverifiable: {what}; the cluster profile does not set `{field}`"));
+        let d = self.report_at(meta, object, loc, format!("unverifiable: {what}; the cluster profile does not set `{field}`"));
         d.severity(Severity::Info);
         d.unverifiable = true;
         d.help(format!("set `{field}` in the cluster profile (`--profile`)"));
@@ -398,7 +414,7 @@ pub fn run_all(cx: &Context<'_>) -> Vec<Diagnostic> {
 
 /// Run the rules whose id `selected` accepts.
 pub fn run_selected(cx: &Context<'_>, selected: &dyn Fn(&str) -> bool) -> Vec<Diagnostic> {
-    let mut out = Diagnostics::default();
+    let mut out = Diagnostics::new(cx.ws);
     for r in ALL.iter().filter(|r| selected(r.meta.id)) {
         (r.check)(cx, &mut out);
     }

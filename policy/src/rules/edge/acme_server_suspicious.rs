@@ -69,7 +69,7 @@ impl Rule for AcmeServerSuspicious {
                 findings.push((Severity::Info, format!("issuer `{}` is named for staging but uses the production endpoint and its rate limits", i.id.name), "use https://acme-staging-v02.api.letsencrypt.org/directory for tests"));
             }
             for (severity, message, help) in findings {
-                let d = out.report(&meta, Some(i.id.clone()), cx.at(&i.obj, "spec.acme.server"), format!("{} `{}`: {message}", i.id.kind, i.id.name));
+                let d = out.report(&meta, i, "spec.acme.server", format!("{} `{}`: {message}", i.id.kind, i.id.name));
                 d.severity = severity;
                 d.help(help);
             }

@@ -108,7 +108,7 @@ impl Rule for AuthAnnotationsBroken {
                 let loc = cx.at(&ing.obj, &join_key("metadata.annotations", key));
                 match parse_auth_url(value) {
                     Err(why) => {
-                        let d = out.report(&meta, Some(ing.id.clone()), loc, format!("`{key}` of Ingress `{}` is not a URL ingress-nginx accepts: {why}", ing.id.name));
+                        let d = out.report_at(&meta, Some(ing.id.clone()), loc, format!("`{key}` of Ingress `{}` is not a URL ingress-nginx accepts: {why}", ing.id.name));
                         d.why("ingress-nginx then denies the location and answers every request with 503");
                         d.help("write a full URL such as `https://$host/oauth2/auth`");
                     }
@@ -119,7 +119,7 @@ impl Rule for AuthAnnotationsBroken {
                             if routed_elsewhere(cx, ing, h, &path) {
                                 continue;
                             }
-                            let d = out.report(&meta, Some(ing.id.clone()), loc.clone(), format!("`{key}` of Ingress `{}` sends auth requests to `{h}{path}`, but no other Ingress routes `/oauth2` on `{h}`", ing.id.name));
+                            let d = out.report_at(&meta, Some(ing.id.clone()), loc.clone(), format!("`{key}` of Ingress `{}` sends auth requests to `{h}{path}`, but no other Ingress routes `/oauth2` on `{h}`", ing.id.name));
                             d.severity(Severity::Warning);
                             d.help("add an Ingress for oauth2-proxy with path `/oauth2` on the same host");
                         }

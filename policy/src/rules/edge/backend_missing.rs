@@ -73,12 +73,12 @@ impl Rule for BackendMissing {
                     if !cx.ws.services.iter().any(|s| s.namespace == ing.namespace) {
                         // No Service of the namespace is in the input: they are deployed from elsewhere.
                         let what = format!("whether Service {}/{} exists", ing.namespace, svc_ref.name);
-                        let d = out.report(&meta, Some(ing.id.clone()), loc, format!("unverifiable: {what}; the input has no Service in namespace `{}`", ing.namespace));
+                        let d = out.report_at(&meta, Some(ing.id.clone()), loc, format!("unverifiable: {what}; the input has no Service in namespace `{}`", ing.namespace));
                         d.severity(Severity::Info);
                         d.unverifiable = true;
                         continue;
                     }
-                    let d = out.report(&meta, Some(ing.id.clone()), cx.at(&ing.obj, &format!("{path}.service.name")), format!("Ingress `{}` routes to Service `{}`, which is not in namespace `{}`", ing.id.name, svc_ref.name, ing.namespace));
+                    let d = out.report(&meta, ing, &format!("{path}.service.name"), format!("Ingress `{}` routes to Service `{}`, which is not in namespace `{}`", ing.id.name, svc_ref.name, ing.namespace));
                     d.help("name a Service of the Ingress's namespace (an Ingress cannot route to another namespace)");
                     continue;
                 };
@@ -95,7 +95,7 @@ impl Rule for BackendMissing {
                     Some(n) => format!("{} ({n})", sp.port),
                     None => sp.port.to_string(),
                 }).collect();
-                let d = out.report(&meta, Some(ing.id.clone()), cx.at(&ing.obj, &format!("{path}.service.port")), format!("Ingress `{}` routes to {wanted} of Service `{}`, which the Service does not expose", ing.id.name, svc_ref.name));
+                let d = out.report(&meta, ing, &format!("{path}.service.port"), format!("Ingress `{}` routes to {wanted} of Service `{}`, which the Service does not expose", ing.id.name, svc_ref.name));
                 d.why(format!("Service {}/{} exposes: {}", svc.namespace, svc.id.name, exposed.join(", ")));
                 d.help("use one of the Service's ports (its `port`, not the `targetPort`)");
             }

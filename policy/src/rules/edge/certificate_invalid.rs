@@ -249,7 +249,7 @@ impl Rule for CertificateInvalid {
         let meta = Self::META;
         for c in cx.reported(&cx.ws.certificates) {
             for (path, message) in problems(&c.spec) {
-                let d = out.report(&meta, Some(c.id.clone()), cx.at(&c.obj, &path), format!("Certificate `{}/{}`: {message}", c.namespace, c.id.name));
+                let d = out.report(&meta, c, &path, format!("Certificate `{}/{}`: {message}", c.namespace, c.id.name));
                 d.help("fix the field; cert-manager's webhook rejects the Certificate (or the CA refuses the order) otherwise");
             }
         }

@@ -76,7 +76,7 @@ impl Rule for CertificatesShareSecret {
             if !cx.ws.reported(obj) {
                 continue;
             }
-            let d = out.report(
+            let d = out.report_at(
                 &meta,
                 Some(id.clone()),
                 cx.at(obj, field),

@@ -66,8 +66,8 @@ impl Rule for ConflictingIssuerAnnotations {
                 }
                 let d = out.report(
                     &meta,
-                    Some(ing.id.clone()),
-                    cx.at(&ing.obj, &join_key("metadata.annotations", other)),
+                    ing,
+                    &join_key("metadata.annotations", other),
                     format!("Ingress `{}` sets both `cert-manager.io/cluster-issuer` and `{other}`; cert-manager issues no certificate for it", ing.id.name),
                 );
                 d.related(vec![("`cert-manager.io/cluster-issuer` is set here".into(), cx.at(&ing.obj, &join_key("metadata.annotations", "cert-manager.io/cluster-issuer")))]);

@@ -61,8 +61,8 @@ impl Rule for IngressClassUnresolved {
                 if a != f {
                     let d = out.report(
                         &meta,
-                        Some(ing.id.clone()),
-                        cx.at(&ing.obj, "spec.ingressClassName"),
+                        ing,
+                        "spec.ingressClassName",
                         format!("Ingress `{}` names class `{f}` in `spec.ingressClassName` and `{a}` in `kubernetes.io/ingress.class`; the API server rejects both together", ing.id.name),
                     );
                     d.severity(Severity::Error);
@@ -78,12 +78,12 @@ impl Rule for IngressClassUnresolved {
                 Some(name) if !classes.iter().any(|c| &c.id.name == name) => {
                     let at = if field.is_some() { "spec.ingressClassName".to_string() } else { join_key("metadata.annotations", "kubernetes.io/ingress.class") };
                     let known: Vec<&str> = classes.iter().map(|c| c.id.name.as_str()).collect();
-                    let d = out.report(&meta, Some(ing.id.clone()), cx.at(&ing.obj, &at), format!("Ingress `{}` names class `{name}`, which no IngressClass of the input defines", ing.id.name));
+                    let d = out.report(&meta, ing, &at, format!("Ingress `{}` names class `{name}`, which no IngressClass of the input defines", ing.id.name));
                     d.why(format!("IngressClasses: {}", known.join(", ")));
                     d.help("name an existing IngressClass");
                 }
                 None if !classes.iter().any(|c| c.default) => {
-                    let d = out.report(&meta, Some(ing.id.clone()), cx.at(&ing.obj, "spec"), format!("Ingress `{}` names no class and no IngressClass is the default: no controller may serve it", ing.id.name));
+                    let d = out.report(&meta, ing, "spec", format!("Ingress `{}` names no class and no IngressClass is the default: no controller may serve it", ing.id.name));
                     d.help("set `spec.ingressClassName`");
                 }
                 _ => {}

@@ -55,8 +55,8 @@ impl Rule for IngressHostInvalid {
                 let Some(why) = ingress_host_error(host) else { continue };
                 let d = out.report(
                     &meta,
-                    Some(ing.id.clone()),
-                    cx.at(&ing.obj, &path),
+                    ing,
+                    &path,
                     format!("`{path}` of Ingress `{}` is not a valid host: {host:?}: {why}", ing.id.name),
                 );
                 if tls && host.parse::<IpAddr>().is_ok() {

@@ -74,7 +74,7 @@ impl Rule for IngressPathInvalid {
                         "ImplementationSpecific" => continue,
                         other => (format!("{base}.pathType"), format!("pathType {other:?} is not Exact, Prefix or ImplementationSpecific")),
                     };
-                    let d = out.report(&meta, Some(ing.id.clone()), cx.at(&ing.obj, &field), format!("`{base}` of Ingress `{}` {message}", ing.id.name));
+                    let d = out.report(&meta, ing, &field, format!("`{base}` of Ingress `{}` {message}", ing.id.name));
                     d.help("use `pathType: Prefix` with an absolute path such as `/` or `/api`");
                 }
             }

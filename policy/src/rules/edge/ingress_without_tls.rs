@@ -53,7 +53,7 @@ impl Rule for IngressWithoutTls {
             if has_tls || !routes || plain_on_purpose {
                 continue;
             }
-            let d = out.report(&meta, Some(ing.id.clone()), cx.at(&ing.obj, "spec"), format!("Ingress `{}` serves its hosts over plain HTTP: it has no `spec.tls`", ing.id.name));
+            let d = out.report(&meta, ing, "spec", format!("Ingress `{}` serves its hosts over plain HTTP: it has no `spec.tls`", ing.id.name));
             d.help("add `spec.tls` with the hosts and a secretName (with cert-manager, also a `cert-manager.io/cluster-issuer` annotation)");
         }
     }

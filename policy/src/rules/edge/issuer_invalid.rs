@@ -190,7 +190,7 @@ impl Rule for IssuerInvalid {
         let meta = Self::META;
         for i in cx.reported(&cx.ws.issuers) {
             for (path, message) in problems(&i.spec) {
-                let d = out.report(&meta, Some(i.id.clone()), cx.at(&i.obj, &path), format!("{} `{}`: {message}", i.id.kind, i.id.name));
+                let d = out.report(&meta, i, &path, format!("{} `{}`: {message}", i.id.kind, i.id.name));
                 d.help("fix the field; cert-manager's webhook rejects the issuer otherwise");
             }
         }

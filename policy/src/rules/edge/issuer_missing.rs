@@ -77,7 +77,7 @@ impl Rule for IssuerMissing {
             }
             if none_in_input || !cx.sees_namespace(&ns) {
                 let what = format!("whether the {kind} `{}` referenced by `{id}` exists", r.name);
-                let d = out.report(&meta, Some(id), loc, format!("unverifiable: {what}; the input has no Issuer or ClusterIssuer"));
+                let d = out.report_at(&meta, Some(id), loc, format!("unverifiable: {what}; the input has no Issuer or ClusterIssuer"));
                 d.severity(Severity::Info);
                 d.unverifiable = true;
                 continue;
@@ -89,7 +89,7 @@ impl Rule for IssuerMissing {
             } else {
                 format!("`{id}` references the {kind} `{}`, which is not in the input", r.name)
             };
-            let d = out.report(&meta, Some(id), loc, message);
+            let d = out.report_at(&meta, Some(id), loc, message);
             if other {
                 d.severity(Severity::Error);
                 d.help("name the kind the issuer has: Issuers are namespaced, ClusterIssuers are not");

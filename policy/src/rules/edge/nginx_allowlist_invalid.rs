@@ -78,8 +78,8 @@ impl Rule for NginxAllowlistInvalid {
                 let shown: Vec<String> = bad.iter().map(|b| format!("{b:?}")).collect();
                 let d = out.report(
                     &meta,
-                    Some(ing.id.clone()),
-                    cx.at(&ing.obj, &join_key("metadata.annotations", key)),
+                    ing,
+                    &join_key("metadata.annotations", key),
                     format!("`{key}` of Ingress `{}` has items that are neither a CIDR nor an IP address: {}", ing.id.name, shown.join(", ")),
                 );
                 d.why("ingress-nginx then denies the location and answers every request with 503");

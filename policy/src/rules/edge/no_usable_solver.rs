@@ -114,7 +114,7 @@ impl Rule for NoUsableSolver {
                     }
                     Some(_) => continue,
                 };
-                let d = out.report(&meta, Some(id.clone()), loc.clone(), message);
+                let d = out.report_at(&meta, Some(id.clone()), loc.clone(), message);
                 d.help("add a dns01 solver whose selector (dnsZones or dnsNames) covers the name");
             }
         }

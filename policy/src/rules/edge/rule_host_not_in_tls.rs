@@ -70,8 +70,8 @@ impl Rule for RuleHostNotInTls {
                 let listed: Vec<&str> = tls.iter().map(|(_, t)| *t).collect();
                 let d = out.report(
                     &meta,
-                    Some(ing.id.clone()),
-                    cx.at(&ing.obj, &path),
+                    ing,
+                    &path,
                     format!("host `{host}` of Ingress `{}` is not in its TLS hosts: clients get a certificate for other names", ing.id.name),
                 );
                 if shim_managed(ing) {

@@ -62,8 +62,8 @@ impl Rule for TlsHostNotRouted {
                 let routed: Vec<&str> = rules.iter().map(|(_, h)| *h).collect();
                 let d = out.report(
                     &meta,
-                    Some(ing.id.clone()),
-                    cx.at(&ing.obj, &path),
+                    ing,
+                    &path,
                     format!("TLS host `{tls}` of Ingress `{}` is routed by none of its rules", ing.id.name),
                 );
                 d.why(format!("rule hosts: {}", routed.join(", ")));

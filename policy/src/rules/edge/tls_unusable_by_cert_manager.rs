@@ -69,8 +69,8 @@ impl Rule for TlsUnusableByCertManager {
                         if let Some((_, first)) = secrets.iter().find(|(n, _)| *n == s) {
                             let d = out.report(
                                 &meta,
-                                Some(ing.id.clone()),
-                                cx.at(&ing.obj, &format!("{path}.secretName")),
+                                ing,
+                                &format!("{path}.secretName"),
                                 format!("secretName `{s}` of Ingress `{}` appears in two TLS entries; cert-manager refuses the Ingress", ing.id.name),
                             );
                             d.related(vec![("first used here".into(), cx.at(&ing.obj, first))]);
@@ -83,8 +83,8 @@ impl Rule for TlsUnusableByCertManager {
                 if !missing.is_empty() {
                     let d = out.report(
                         &meta,
-                        Some(ing.id.clone()),
-                        cx.at(&ing.obj, &path),
+                        ing,
+                        &path,
                         format!("`{path}` of Ingress `{}` has no {}: cert-manager skips this TLS entry and issues no certificate for it", ing.id.name, missing.join(" and ")),
                     );
                     d.help("give every TLS entry the hosts it serves and the secretName cert-manager should write");

@@ -162,7 +162,7 @@ impl Rule for HardcodedClusterIp {
                 for ip in ip_literals(text) {
                     let Some(what) = classify(ip) else { continue };
                     let at = if cx.ws.reported(&m.obj) { cx.at(&m.obj, &crate::source::join_key("data", key)) } else { cx.at(&w.obj, &reader) };
-                    let d = out.report(
+                    let d = out.report_at(
                         &meta,
                         Some(m.id.clone()),
                         at,
@@ -176,8 +176,8 @@ impl Rule for HardcodedClusterIp {
                     let Some(what) = classify(ip) else { continue };
                     let d = out.report(
                         &meta,
-                        Some(w.id.clone()),
-                        cx.at(&w.obj, &path),
+                        w,
+                        &path,
                         format!("`{}` hard-codes {ip}, {what}", w.display()),
                     );
                     advise(d);

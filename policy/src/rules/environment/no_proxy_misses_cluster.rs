@@ -83,7 +83,7 @@ impl Rule for NoProxyMissesCluster {
                     Some((name, EnvValue::Indirect)) => {
                         let loc = cx.at(&w.obj, &env_path(&base, c, name).unwrap_or_else(|| base.clone()));
                         let what = format!("whether `{name}` of container `{}` in `{}` exempts cluster names (it comes from `valueFrom`)", c.name, w.display());
-                        let d = out.report(&meta, Some(w.id.clone()), loc, format!("unverifiable: {what}"));
+                        let d = out.report_at(&meta, Some(w.id.clone()), loc, format!("unverifiable: {what}"));
                         d.severity(Severity::Info);
                         d.unverifiable = true;
                         continue;
@@ -110,7 +110,7 @@ impl Rule for NoProxyMissesCluster {
                     None => format!("container `{}` of `{}` sets `{var}` but no `NO_PROXY`: requests to cluster names go to the proxy", c.name, w.display()),
                     Some((name, _)) => format!("`{name}` of container `{}` in `{}` does not exempt {}", c.name, w.display(), missing.join(", ")),
                 };
-                let d = out.report(&meta, Some(w.id.clone()), cx.at(&w.obj, &at), message);
+                let d = out.report(&meta, w, &at, message);
                 if api_client && https {
                     d.severity(Severity::Error);
                     d.why("the workload talks to the Kubernetes API, and client-go honours the proxy variables: its API calls go to the proxy");

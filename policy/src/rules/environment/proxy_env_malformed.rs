@@ -67,7 +67,7 @@ impl Rule for ProxyEnvMalformed {
             for (base, c) in containers(w) {
                 let mut report = |name: &str, field: &str, message: String, help: &str| {
                     let path = env_path(&base, c, name).map_or_else(|| base.clone(), |p| format!("{p}.{field}"));
-                    let d = out.report(&meta, Some(w.id.clone()), cx.at(&w.obj, &path), message);
+                    let d = out.report(&meta, w, &path, message);
                     d.help(help);
                 };
                 for pair in [["HTTPS_PROXY", "https_proxy"], ["HTTP_PROXY", "http_proxy"]] {

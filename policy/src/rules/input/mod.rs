@@ -19,7 +19,7 @@ use crate::model::{ProblemKind, Workspace};
 
 fn report_problems(ws: &Workspace, kind: ProblemKind, meta: &RuleMeta, help: &str, out: &mut Diagnostics) {
     for p in ws.problems.iter().filter(|p| p.kind == kind) {
-        let d = out.report(meta, p.object.as_deref().cloned(), p.loc.clone(), p.message.clone());
+        let d = out.report_at(meta, p.object.as_deref().cloned(), p.loc.clone(), p.message.clone());
         d.help(help);
         d.related.clone_from(&p.related);
     }

@@ -47,7 +47,7 @@ impl Rule for SuppressionUnknownRule {
             for r in s.rules.iter().filter(|r| find(r).is_none() && find(&r.to_ascii_uppercase()).is_none()) {
                 let loc = cx.ws.loc(&s.obj, &join_key("metadata.annotations", SKIP_ANNOTATION));
                 let msg = format!("{}: annotation `{SKIP_ANNOTATION}` names `{r}`, which is no rule id or name; nothing is suppressed by it", s.id);
-                let d = out.report(&Self::META, Some(s.id.clone()), loc, msg);
+                let d = out.report_at(&Self::META, Some(s.id.clone()), loc, msg);
                 d.help("use an id or name from `netreach rules`, e.g. `NR201` or `dns-udp-blocked`");
             }
         }

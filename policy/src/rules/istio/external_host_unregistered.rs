@@ -105,7 +105,7 @@ impl Rule for ExternalHostUnregistered {
                 if !matching.is_empty() {
                     continue;
                 }
-                let d = out.report(
+                let d = out.report_at(
                     &meta,
                     Some(w.id.clone()),
                     n.loc.clone(),

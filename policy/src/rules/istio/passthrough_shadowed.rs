@@ -112,7 +112,7 @@ impl Rule for PassthroughShadowed {
                     (None, Some(s)) => format!("HTTP Service {}/{}", s.namespace, s.id.name),
                     (None, None) => continue,
                 };
-                let d = out.report(
+                let d = out.report_at(
                     &meta,
                     Some(w.id.clone()),
                     n.loc.clone(),

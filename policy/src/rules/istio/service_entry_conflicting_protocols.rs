@@ -93,8 +93,8 @@ impl Rule for ServiceEntryConflictingProtocols {
                 let Some((host, o, oi, other)) = conflict else { continue };
                 let d = out.report(
                     &meta,
-                    Some(se.id.clone()),
-                    cx.at(&se.obj, &format!("{}.protocol", join_index("spec.ports", pi))),
+                    se,
+                    &format!("{}.protocol", join_index("spec.ports", pi)),
                     format!(
                         "ServiceEntry {}/{} defines host {host:?} port {number} as {}, but ServiceEntry {}/{} defines it as {}: the protocols conflict",
                         se.namespace,

@@ -153,7 +153,7 @@ impl Rule for ServiceEntryInvalid {
         let meta = Self::META;
         for se in cx.reported(&cx.ws.service_entries) {
             for (path, message, warning) in problems(&se.spec) {
-                let d = out.report(&meta, Some(se.id.clone()), cx.at(&se.obj, &path), format!("ServiceEntry `{}/{}`: {message}", se.namespace, se.id.name));
+                let d = out.report(&meta, se, &path, format!("ServiceEntry `{}/{}`: {message}", se.namespace, se.id.name));
                 if warning {
                     d.severity(Severity::Warning);
                 }

@@ -102,7 +102,7 @@ impl Rule for ServiceEntryInvisible {
                 } else {
                     "the workload's Sidecar `egress.hosts` do not include it".to_string()
                 };
-                let d = out.report(
+                let d = out.report_at(
                     &meta,
                     Some(w.id.clone()),
                     n.loc.clone(),

@@ -67,8 +67,8 @@ impl Rule for ServiceEntryNeedsAddresses {
                 }
                 let d = out.report(
                     &meta,
-                    Some(se.id.clone()),
-                    cx.at(&se.obj, &join_index("spec.ports", i)),
+                    se,
+                    &join_index("spec.ports", i),
                     format!("ServiceEntry `{}/{}` port {number} is TCP but the entry has no addresses{ignored}: ServiceEntry addresses are required for this protocol", se.namespace, se.id.name),
                 );
                 d.help("list the destination's IP ranges in `addresses`, or enable DNS capture with address allocation (mesh `ISTIO_META_DNS_CAPTURE` and `ISTIO_META_DNS_AUTO_ALLOCATE`, or profile `istio.dnsAutoAllocate`)");

@@ -72,8 +72,8 @@ impl Rule for ServiceEntryTlsAsHttp {
                 }
                 let d = out.report(
                     &meta,
-                    Some(se.id.clone()),
-                    cx.at(&se.obj, &format!("{}.protocol", join_index("spec.ports", i))),
+                    se,
+                    &format!("{}.protocol", join_index("spec.ports", i)),
                     format!("ServiceEntry `{}/{}` declares port {number} ({name}) as HTTP, but clients speak TLS there and no DestinationRule originates TLS", se.namespace, se.id.name),
                 );
                 d.help("declare `protocol: HTTPS` (or TLS) for a port the application speaks TLS to");

@@ -58,8 +58,8 @@ impl Rule for ServiceEntryWildcardDns {
                 }
                 let d = out.report(
                     &meta,
-                    Some(se.id.clone()),
-                    cx.at(&se.obj, &join_index("spec.hosts", i)),
+                    se,
+                    &join_index("spec.hosts", i),
                     format!("ServiceEntry `{}/{}` has the wildcard host {h:?} with resolution {resolution} and no endpoints; Istio rejects it", se.namespace, se.id.name),
                 );
                 d.help("use `resolution: NONE` for a wildcard host (or list endpoints)");

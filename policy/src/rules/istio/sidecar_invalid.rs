@@ -135,7 +135,7 @@ impl Rule for SidecarInvalid {
         let meta = Self::META;
         for s in cx.reported(&cx.ws.sidecars) {
             for (path, message, warning) in problems(&s.spec, &s.namespace) {
-                let d = out.report(&meta, Some(s.id.clone()), cx.at(&s.obj, &path), format!("Sidecar `{}/{}`: {message}", s.namespace, s.id.name));
+                let d = out.report(&meta, s, &path, format!("Sidecar `{}/{}`: {message}", s.namespace, s.id.name));
                 if warning {
                     d.severity(Severity::Warning);
                 }

@@ -59,7 +59,7 @@ impl Rule for InvalidNetworkPolicy {
                     Some(f) => (f.to_string(), cx.ws.key_loc(&p.obj, f)),
                     None => (field.clone(), cx.at(&p.obj, &field)),
                 };
-                let d = out.report(
+                let d = out.report_at(
                     &Self::META,
                     Some(p.id.clone()),
                     loc,

@@ -100,8 +100,8 @@ impl Rule for NamedPortUndeclared {
                             if only_blocks {
                                 let d = out.report(
                                     &meta,
-                                    Some(p.id.clone()),
-                                    cx.at(&p.obj, &format!("{}.port", item.path)),
+                                    p,
+                                    &format!("{}.port", item.path),
                                     format!("named port {name:?} in `{}` of NetworkPolicy `{}` never matches: its peers are ipBlocks, and addresses have no port names", rule.path, p.qualified_name()),
                                 );
                                 d.help("use the port number for ipBlock peers");
@@ -118,8 +118,8 @@ impl Rule for NamedPortUndeclared {
                     }
                     let d = out.report(
                         &meta,
-                        Some(p.id.clone()),
-                        cx.at(&p.obj, &format!("{}.port", item.path)),
+                        p,
+                        &format!("{}.port", item.path),
                         format!("named port {name:?} ({proto}) in `{}` of NetworkPolicy `{}` is declared by none of {whose}", rule.path, p.qualified_name()),
                     );
                     let mut declared: Vec<String> = pods

@@ -80,8 +80,8 @@ impl Rule for NamespaceNameLabel {
                                 let path = format!("{}.namespaceSelector", peer.path);
                                 let d = out.report(
                                     &meta,
-                                    Some(p.id.clone()),
-                                    cx.at(&p.obj, &path),
+                                    p,
+                                    &path,
                                     format!(
                                         "`{path}` of NetworkPolicy `{}` selects namespace `{ns}` by `{key}: {v}`, a label namespace `{ns}` does not carry",
                                         p.qualified_name()

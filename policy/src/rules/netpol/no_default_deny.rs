@@ -89,7 +89,7 @@ impl Rule for NoDefaultDeny {
             }
             let names: Vec<&str> = missing.iter().map(|d| d.as_str()).collect();
             let lower = names.join(" and ").to_lowercase();
-            let d = out.report(
+            let d = out.report_at(
                 &Self::META,
                 Some(id),
                 cx.at(obj, field),

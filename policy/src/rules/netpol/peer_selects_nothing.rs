@@ -108,9 +108,9 @@ impl Rule for PeerSelectsNothing {
                         let psel_path = format!("{}.podSelector", peer.path);
                         // Negative requirements on keys nobody carries select everything.
                         if let NamespaceScope::Selected(sel) = scope {
-                            typo(cx, out, &meta, p, sel, &ns_keys, &nsel_path, "namespace");
+                            typo(out, &meta, p, sel, &ns_keys, &nsel_path, "namespace");
                         }
-                        typo(cx, out, &meta, p, pods, &pod_keys, &psel_path, "pod");
+                        typo(out, &meta, p, pods, &pod_keys, &psel_path, "pod");
                         let in_scope: Vec<&str> = match scope {
                             NamespaceScope::Own(ns) => vec![ns.as_str()],
                             NamespaceScope::Selected(sel) => {
@@ -128,8 +128,8 @@ impl Rule for PeerSelectsNothing {
                                     }
                                     let d = out.report(
                                         &meta,
-                                        Some(p.id.clone()),
-                                        cx.at(&p.obj, &nsel_path),
+                                        p,
+                                        &nsel_path,
                                         format!("`{}` of NetworkPolicy `{}` selects no namespace: no namespace of the input or the profile has labels matching {sel}", peer.path, p.qualified_name()),
                                     );
                                     d.why(format!("namespaces known: {}", namespaces.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")));
@@ -156,8 +156,8 @@ impl Rule for PeerSelectsNothing {
                         }
                         let d = out.report(
                             &meta,
-                            Some(p.id.clone()),
-                            cx.at(&p.obj, &psel_path),
+                            p,
+                            &psel_path,
                             format!(
                                 "`{}` of NetworkPolicy `{}` selects no pod: no workload in {} has labels matching {pods}",
                                 peer.path,
@@ -194,7 +194,7 @@ pub(super) fn known_namespaces<'c>(cx: &'c Context<'_>) -> Vec<(&'c str, Labels)
 
 /// Report `NotIn`/`DoesNotExist` requirements of `sel` on keys not in `keys`.
 #[allow(clippy::too_many_arguments)]
-fn typo(cx: &Context<'_>, out: &mut Diagnostics, meta: &crate::rules::RuleMeta, p: &NetworkPolicy, sel: &Selector, keys: &BTreeSet<&str>, path: &str, what: &str) {
+fn typo(out: &mut Diagnostics, meta: &crate::rules::RuleMeta, p: &NetworkPolicy, sel: &Selector, keys: &BTreeSet<&str>, path: &str, what: &str) {
     if keys.is_empty() {
         return;
     }
@@ -206,8 +206,8 @@ fn typo(cx: &Context<'_>, out: &mut Diagnostics, meta: &crate::rules::RuleMeta, 
         let op = if matches!(r, Requirement::NotIn(..)) { "NotIn" } else { "DoesNotExist" };
         let d = out.report(
             meta,
-            Some(p.id.clone()),
-            cx.at(&p.obj, path),
+            p,
+            path,
             format!("`{path}` of NetworkPolicy `{}` uses {op} on label `{k}`, which no {what} of the input carries: it selects every {what}", p.qualified_name()),
         );
         d.help(format!("check the spelling of `{k}`; the labels in use are {}", keys.iter().take(8).map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")));

@@ -69,11 +69,9 @@ impl Rule for PolicySelectsNothing {
             if p.pod_selector.invalid.is_some() {
                 continue;
             }
-            // Positions cost a re-read of the document: asked only for a finding.
-            let loc = || cx.at(&p.obj, "spec.podSelector");
             if !cx.sees_namespace(&p.namespace) {
                 let what = format!("whether NetworkPolicy `{}` selects any workload", p.qualified_name());
-                out.unverifiable(&Self::META, Some(p.id.clone()), loc(), &what, &cx.ws.coverage);
+                out.unverifiable(&Self::META, Some(p.id.clone()), cx.at(&p.obj, "spec.podSelector"), &what, &cx.ws.coverage);
                 continue;
             }
             if !cx.engine.selected_by(pi).is_empty() {
@@ -86,8 +84,8 @@ impl Rule for PolicySelectsNothing {
             }
             let d = out.report(
                 &Self::META,
-                Some(p.id.clone()),
-                loc(),
+                p,
+                "spec.podSelector",
                 format!(
                     "NetworkPolicy `{}` selects no workload: no pod in namespace `{}` has labels matching `spec.podSelector` {}",
                     p.qualified_name(),

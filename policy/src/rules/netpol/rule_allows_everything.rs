@@ -72,8 +72,8 @@ impl Rule for RuleAllowsEverything {
                     let others = if r.peers.is_none() { restrictive } else { 0 };
                     let f = out.report(
                         &meta,
-                        Some(p.id.clone()),
-                        cx.at(&p.obj, &field),
+                        p,
+                        &field,
                         format!("`{}` of NetworkPolicy `{}` allows {d} {prep} {what} on every port", r.path, p.qualified_name()),
                     );
                     if others > 0 {

@@ -54,7 +54,7 @@ impl Rule for RulesOutsidePolicyTypes {
                 let name = dir.as_str();
                 let lower = name.to_lowercase();
                 let field = format!("spec.{lower}");
-                let d = out.report(
+                let d = out.report_at(
                     &Self::META,
                     Some(p.id.clone()),
                     cx.ws.key_loc(&p.obj, &field),

@@ -161,8 +161,8 @@ impl Rule for ServicePortInPolicy {
                             let what = if dir == Direction::Ingress { "into" } else { "to" };
                             let d = out.report(
                                 &meta,
-                                Some(p.id.clone()),
-                                cx.at(&p.obj, &format!("{}.port", item.path)),
+                                p,
+                                &format!("{}.port", item.path),
                                 format!(
                                     "`{}` of NetworkPolicy `{}` allows {proto} {port} {what} {}, the port of Service `{}`; its pods listen on {target}",
                                     item.path,

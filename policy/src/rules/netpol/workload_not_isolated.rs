@@ -67,11 +67,9 @@ impl Rule for WorkloadNotIsolated {
             if !cx.ws.reported(&w.obj) || w.host_network() || cx.profile.unsegregated_namespaces.contains(&w.namespace) {
                 continue;
             }
-            // Positions cost a re-read of the document: asked only for a finding.
-            let loc = || cx.at(&w.obj, "metadata.name");
             if !cx.sees_namespace(&w.namespace) {
                 let what = format!("whether a NetworkPolicy isolates `{}`", w.display());
-                out.unverifiable(&Self::META, Some(w.id.clone()), loc(), &what, &cx.ws.coverage);
+                out.unverifiable(&Self::META, Some(w.id.clone()), cx.at(&w.obj, "metadata.name"), &what, &cx.ws.coverage);
                 continue;
             }
             for dir in [Direction::Ingress, Direction::Egress] {
@@ -81,8 +79,8 @@ impl Rule for WorkloadNotIsolated {
                 let lower = dir.as_str().to_lowercase();
                 let d = out.report(
                     &Self::META,
-                    Some(w.id.clone()),
-                    loc(),
+                    w,
+                    "metadata.name",
                     format!("`{}` is not isolated for {lower}: no NetworkPolicy with {} selects it", w.display(), dir.as_str()),
                 );
                 if dir == Direction::Egress {

@@ -143,7 +143,7 @@ impl Rule for CertManagerEgress {
                 &ports,
             );
             let message = format!("{display} cannot reach {}", what.join(", "));
-            let d = out.report(&meta, Some(object), loc, message);
+            let d = out.report_at(&meta, Some(object), loc, message);
             for r in missing.iter().flat_map(|(_, v)| v.reasons.iter()) {
                 if !d.explanation.contains(r) {
                     d.why(r.clone());

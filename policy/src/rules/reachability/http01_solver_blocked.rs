@@ -145,7 +145,7 @@ impl Rule for Http01SolverBlocked {
                 &[(Protocol::Tcp, port)],
             );
             let message = format!("`{id}` gets its certificate over HTTP-01, but the solver pods in namespace `{ns}` do not accept the ingress controller on TCP {port}");
-            let d = out.report(&meta, Some(id), loc, message);
+            let d = out.report_at(&meta, Some(id), loc, message);
             d.explain(v.reasons);
             d.related(related(cx, &isolating, "isolates the solver pods"));
             d.fix(fix);

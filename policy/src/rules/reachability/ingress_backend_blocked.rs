@@ -172,7 +172,7 @@ impl Rule for IngressBackendBlocked {
                         &[(Protocol::Tcp, tp)],
                     );
                     let related = related(cx, cx.engine.isolating(wi, Direction::Ingress), &format!("isolates the ingress of {}", w.display()));
-                    let d = out.report(&meta, Some(ing.id.clone()), loc.clone(), message);
+                    let d = out.report_at(&meta, Some(ing.id.clone()), loc.clone(), message);
                     d.explain(v.reasons);
                     d.related(related);
                     d.fix(fix);

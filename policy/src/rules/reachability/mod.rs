@@ -165,7 +165,7 @@ fn report_egress<'o>(
     let isolating = cx.engine.isolating(wi, Direction::Egress);
     let (object, loc) = place(cx, w, isolating);
     let related = related(cx, isolating, "isolates its egress");
-    let d = out.report(meta, Some(object), loc, message);
+    let d = out.report_at(meta, Some(object), loc, message);
     d.explanation.clone_from(&verdict.reasons);
     d.related(related);
     d.fix(fix);
@@ -460,7 +460,7 @@ fn report_blocked<'o>(
             );
             let isolating = cx.engine.isolating(at, Direction::Ingress);
             let (object, loc) = place(cx, w, &[]);
-            let d = out.report(meta, Some(object), loc, message);
+            let d = out.report_at(meta, Some(object), loc, message);
             d.explanation.clone_from(&verdict.reasons);
             d.related(related(cx, isolating, &format!("isolates the ingress of {}", b.display())));
             d.fix(fix);

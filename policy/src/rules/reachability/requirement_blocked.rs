@@ -115,7 +115,7 @@ impl Rule for RequirementBlocked {
                 let need = match d.need {
                     Ok(n) => n,
                     Err(why) => {
-                        let f = out.report(&meta, Some(w.id.clone()), d.loc, format!("cannot read the declared requirement of `{}`: {why}", w.display()));
+                        let f = out.report_at(&meta, Some(w.id.clone()), d.loc, format!("cannot read the declared requirement of `{}`: {why}", w.display()));
                         f.help("write `ALLOW <host> <TCP|UDP|SCTP> <port>` or `<host>:<port>[/<protocol>]`");
                         continue;
                     }
