@@ -25,6 +25,30 @@ set -e
 passed=$(grep -oE '^test result: .* ([0-9]+) passed' target/test-output.txt | grep -oE '[0-9]+ passed' | awk '{s+=$1} END {print s+0}')
 failed=$(grep -oE '^test result: .* ([0-9]+) failed' target/test-output.txt | grep -oE '[0-9]+ failed' | awk '{s+=$1} END {print s+0}')
 
+echo "== scripts/new-rule: the scaffold of a rule compiles, is registered, and the docs test names what is left"
+# In a clone of the committed tree, with its own target folder (the scaffold changes the crate).
+scaffold_target="$PWD/target/scaffold"
+scratch=$(mktemp -d)
+git clone -q . "$scratch/repo"
+ln -s "$(cd ../shared && pwd)" "$scratch/shared"
+set +e
+(
+  set -e
+  cd "$scratch/repo"
+  scripts/new-rule netpol scaffold-check
+  CARGO_TARGET_DIR="$scaffold_target" cargo clippy --locked -p netreach-policy --all-targets -- -D warnings
+  CARGO_TARGET_DIR="$scaffold_target" cargo test --locked -p netreach-policy --test rule_docs > "$scaffold_target.log" 2>&1 || true
+  for passing in every_rule_file_is_registered every_rule_has_fail_and_pass_corpus_cases ids_names_and_docs_are_well_formed; do
+    grep -q "test $passing ... ok" "$scaffold_target.log" || { echo "scaffold: $passing does not pass"; exit 1; }
+  done
+  grep -qE "NR1[0-9]{2}: failing example should give exactly one finding" "$scaffold_target.log" \
+    || { echo "scaffold: the docs test does not point at the unwritten condition"; exit 1; }
+)
+scaffold_status=$?
+set -e
+rm -rf "$scratch"
+if [ "$scaffold_status" -eq 0 ]; then passed=$((passed + 1)); else failed=$((failed + 1)); rust_status=1; fi
+
 echo "== JavaScript hosts (@wapc/host, @open-policy-agent/opa-wasm, wasm-bindgen glue under Node)"
 # The binary `cargo test` just built (a `cargo run -p` would rebuild wasmtime with other features).
 target/debug/netreach artifacts --out target/artifacts

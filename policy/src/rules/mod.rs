@@ -1,8 +1,8 @@
 //! Rules: one file each, registered in [`ALL`]. A rule reads the workspace and asks the engine
 //! questions; it never computes positions itself (`Workspace::loc` does) and never panics.
 //!
-//! To add a rule: copy a rule file, give it a new id and name, add one line to [`ALL`], and add
-//! `fail-*` and `pass-*` folders under `tests/corpus/<family>/<rule-name>/`.
+//! To add a rule: `scripts/new-rule FAMILY RULE-NAME` writes the rule file, registers it in
+//! its family and in [`ALL`], and creates its `fail-*`/`pass-*` corpus folders.
 
 mod docs;
 mod edge;
