@@ -2,35 +2,7 @@
 
 use std::net::IpAddr;
 
-/// Why `s` is not a DNS-1123 subdomain (lower-case labels of `a-z0-9-`, each 1–63 characters,
-/// starting and ending alphanumeric; 253 characters at most), or `None` when it is one.
-pub fn dns1123_subdomain_error(s: &str) -> Option<String> {
-    if s.is_empty() {
-        return Some("it is empty".into());
-    }
-    if s.len() > 253 {
-        return Some(format!("it has {} characters, more than 253", s.len()));
-    }
-    if s.ends_with('.') {
-        return Some("it ends with a dot".into());
-    }
-    for label in s.split('.') {
-        if label.is_empty() {
-            return Some("it has an empty label (`..` or a leading dot)".into());
-        }
-        if label.len() > 63 {
-            return Some(format!("label `{label}` has more than 63 characters"));
-        }
-        if let Some(c) = label.chars().find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-')) {
-            let what = if c.is_ascii_uppercase() { "an upper-case letter".to_string() } else { format!("{c:?}") };
-            return Some(format!("label `{label}` contains {what}; only a-z, 0-9 and `-` are allowed"));
-        }
-        if label.starts_with('-') || label.ends_with('-') {
-            return Some(format!("label `{label}` starts or ends with `-`"));
-        }
-    }
-    None
-}
+use super::validate::dns1123_subdomain_error;
 
 /// Why `host` is not a valid Ingress host — a DNS-1123 subdomain, or `*.` followed by one, and
 /// not an IP address — or `None` when it is valid.
@@ -62,17 +34,6 @@ pub fn covers(pattern: &str, host: &str) -> bool {
 mod tests {
     use super::*;
 
-    #[test]
-    fn subdomains_follow_dns1123() {
-        assert!(dns1123_subdomain_error("demo.example.com").is_none());
-        assert!(dns1123_subdomain_error("a-1.b").is_none());
-        assert!(dns1123_subdomain_error("Demo.example.com").is_some());
-        assert!(dns1123_subdomain_error("demo_app.example.com").is_some());
-        assert!(dns1123_subdomain_error("demo.example.com.").is_some());
-        assert!(dns1123_subdomain_error("-demo.example.com").is_some());
-        assert!(dns1123_subdomain_error(&format!("{}.com", "a".repeat(64))).is_some());
-        assert!(dns1123_subdomain_error("a.".repeat(128).trim_end_matches('.')).is_some());
-    }
 
     #[test]
     fn ingress_hosts_allow_one_leading_wildcard() {

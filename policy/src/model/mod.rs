@@ -8,6 +8,7 @@ mod network_policy;
 pub mod proxy;
 mod requirement;
 mod selector;
+pub mod validate;
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;

@@ -2,10 +2,10 @@ use std::net::IpAddr;
 
 use crate::model::CertificateSpec;
 
-use crate::model::host::{dns1123_subdomain_error, ingress_host_error};
+use crate::model::host::ingress_host_error;
+use crate::model::validate::{dns1123_subdomain_error, label_key, label_value};
 use crate::report::Severity;
 use crate::rules::{declare_rule, Context, Diagnostics, Rule};
-use crate::rules::netpol::{label_value, qualified_name};
 use crate::source::{join_index, join_key};
 
 declare_rule! {
@@ -220,7 +220,7 @@ fn problems(spec: &CertificateSpec) -> Vec<(String, String)> {
     if let Some(t) = &spec.secret_template {
         for (k, v) in &t.labels {
             let path = join_key("spec.secretTemplate.labels", k);
-            if let Some(why) = qualified_name(k).or_else(|| label_value(v)) {
+            if let Some(why) = label_key(k).or_else(|| label_value(v)) {
                 push(path, format!("label {k:?}: {v:?} is not a valid label: {why}"));
             }
         }
@@ -228,7 +228,7 @@ fn problems(spec: &CertificateSpec) -> Vec<(String, String)> {
             let path = join_key("spec.secretTemplate.annotations", k);
             if k.starts_with("cert-manager.io/") && k != "cert-manager.io/allow-direct-injection" {
                 push(path, format!("annotation {k:?}: cert-manager.io/ annotations are cert-manager's own and may not be templated"));
-            } else if let Some(why) = qualified_name(k) {
+            } else if let Some(why) = label_key(k) {
                 push(path, format!("annotation key {k:?} is not valid: {why}"));
             }
         }

@@ -1,6 +1,6 @@
 use serde_json::Value;
 
-use crate::model::host::dns1123_subdomain_error;
+use crate::model::validate::dns1123_subdomain_error;
 use crate::model::{Acme, IssuerSpec, LocalRef};
 use crate::report::Severity;
 use crate::rules::{declare_rule, Context, Diagnostics, Rule};

@@ -2,7 +2,7 @@ use std::collections::BTreeSet;
 use std::net::IpAddr;
 
 use super::{istio_host_error, istio_label_ok};
-use crate::model::host::dns1123_subdomain_error;
+use crate::model::validate::dns1123_subdomain_error;
 use crate::model::ServiceEntrySpec;
 use crate::report::Severity;
 use crate::rules::{declare_rule, Context, Diagnostics, Rule};

@@ -2,6 +2,7 @@ use k8s_openapi::api::networking::v1::{NetworkPolicyPeer, NetworkPolicyPort};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
+use crate::model::validate::{dns1123_label, dns1123_subdomain, iana_service_name, label_key, label_value};
 use crate::model::{parse_cidr, NetworkPolicy};
 use crate::report::Severity;
 use crate::rules::{declare_rule, Context, Diagnostics, Rule};
@@ -196,7 +197,7 @@ fn check_peer(path: &str, p: &NetworkPolicyPeer, out: &mut Vec<Found>) {
 fn selector(s: &LabelSelector, path: &str, out: &mut Vec<Found>) {
     for (k, v) in s.match_labels.iter().flatten() {
         let kpath = join_key(&join_key(path, "matchLabels"), k);
-        if let Some(why) = qualified_name(k) {
+        if let Some(why) = label_key(k) {
             out.push((format!("@{kpath}"), format!("key {k:?} is not a valid label key: {why}"), "label keys are [prefix/]name, name ≤ 63 chars of [A-Za-z0-9-_.]".into()));
         }
         if let Some(why) = label_value(v) {
@@ -205,7 +206,7 @@ fn selector(s: &LabelSelector, path: &str, out: &mut Vec<Found>) {
     }
     for (i, e) in s.match_expressions.iter().flatten().enumerate() {
         let epath = join_index(&join_key(path, "matchExpressions"), i);
-        if let Some(why) = qualified_name(&e.key) {
+        if let Some(why) = label_key(&e.key) {
             out.push((join_key(&epath, "key"), format!("{:?} is not a valid label key: {why}", e.key), "label keys are [prefix/]name, name ≤ 63 chars of [A-Za-z0-9-_.]".into()));
         }
         let values = e.values.as_deref().unwrap_or_default();
@@ -220,90 +221,5 @@ fn selector(s: &LabelSelector, path: &str, out: &mut Vec<Found>) {
                 out.push((join_index(&join_key(&epath, "values"), j), format!("{v:?} is not a valid label value: {why}"), "label values are ≤ 63 chars of [A-Za-z0-9-_.]".into()));
             }
         }
-    }
-}
-
-fn is_alnum(c: char) -> bool {
-    c.is_ascii_alphanumeric()
-}
-
-/// `[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?`, at most 63 characters.
-fn label_name(s: &str) -> Option<String> {
-    if s.is_empty() {
-        return Some("must not be empty".into());
-    }
-    if s.len() > 63 {
-        return Some("must be no more than 63 characters".into());
-    }
-    let ok_inner = s.chars().all(|c| is_alnum(c) || matches!(c, '-' | '_' | '.'));
-    let ok_ends = s.chars().next().is_some_and(is_alnum) && s.chars().last().is_some_and(is_alnum);
-    (!(ok_inner && ok_ends)).then(|| "must consist of alphanumerics, '-', '_' or '.', and start and end with an alphanumeric".into())
-}
-
-pub(crate) fn label_value(s: &str) -> Option<String> {
-    if s.is_empty() { None } else { label_name(s) }
-}
-
-/// Label key: optional DNS-subdomain prefix and `/`, then a label name.
-pub(crate) fn qualified_name(s: &str) -> Option<String> {
-    match s.split_once('/') {
-        Some((prefix, name)) => {
-            if prefix.is_empty() {
-                return Some("prefix part must not be empty".into());
-            }
-            dns1123_subdomain(prefix).map(|w| format!("prefix part {w}")).or_else(|| label_name(name).map(|w| format!("name part {w}")))
-        }
-        None => label_name(s),
-    }
-}
-
-fn dns1123_label(s: &str) -> Option<String> {
-    let ok = !s.is_empty()
-        && s.len() <= 63
-        && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-        && !s.starts_with('-')
-        && !s.ends_with('-');
-    (!ok).then(|| "must be a lowercase RFC 1123 label ([a-z0-9-], at most 63 characters, alphanumeric at both ends)".into())
-}
-
-fn dns1123_subdomain(s: &str) -> Option<String> {
-    let ok = !s.is_empty() && s.len() <= 253 && s.split('.').all(|l| dns1123_label(l).is_none());
-    (!ok).then(|| format!("is {s:?}; must be a lowercase RFC 1123 subdomain ([a-z0-9-.], at most 253 characters, alphanumeric at both ends)"))
-}
-
-/// IANA service name: ≤ 15 chars of [a-z0-9-], at least one letter, no leading, trailing or double '-'.
-fn iana_service_name(s: &str) -> Option<String> {
-    let why = if s.is_empty() || s.len() > 15 {
-        "must be 1 to 15 characters"
-    } else if !s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-') {
-        "must contain only lowercase letters, digits and '-'"
-    } else if !s.chars().any(|c| c.is_ascii_lowercase()) {
-        "must contain at least one letter"
-    } else if s.starts_with('-') || s.ends_with('-') || s.contains("--") {
-        "must not begin or end with '-' or contain '--'"
-    } else {
-        return None;
-    };
-    Some(format!("is {s:?}, not a valid port name: {why}"))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn name_checks_follow_the_api() {
-        assert!(iana_service_name("http").is_none());
-        assert!(iana_service_name("dns-tcp").is_none());
-        assert!(iana_service_name("80").is_some());
-        assert!(iana_service_name("a--b").is_some());
-        assert!(iana_service_name("abcdefghijklmnop").is_some());
-        assert!(qualified_name("kubernetes.io/metadata.name").is_none());
-        assert!(qualified_name("app@b").is_some());
-        assert!(qualified_name("/x").is_some());
-        assert!(label_value("").is_none());
-        assert!(label_value("-x").is_some());
-        assert!(dns1123_subdomain("use_common_labels").is_some());
-        assert!(dns1123_subdomain("allow-dns.v2").is_none());
     }
 }

@@ -12,7 +12,6 @@ mod service_port_in_policy;
 mod workload_not_isolated;
 
 pub use invalid_network_policy::InvalidNetworkPolicy;
-pub(crate) use invalid_network_policy::{label_value, qualified_name};
 pub use named_port_undeclared::NamedPortUndeclared;
 pub use namespace_name_label::NamespaceNameLabel;
 pub use no_default_deny::NoDefaultDeny;
