@@ -380,7 +380,7 @@ impl<'e, 'w> Rows<'e, 'w> {
             row.clear();
             if p < self.members.len() {
                 self.workload_row(p, &mut row);
-                self.external_row(Direction::Egress, p, &mut row);
+                self.egress_row(p, &mut row);
             } else if p >= self.ingress.first {
                 self.ingress_column(p - self.ingress.first, &mut row);
             }
@@ -510,9 +510,9 @@ impl<'e, 'w> Rows<'e, 'w> {
     }
 
     /// Group `g` → every egress atom it may reach.
-    fn external_row(&mut self, dir: Direction, g: usize, row: &mut Vec<(u32, u32)>) {
+    fn egress_row(&mut self, g: usize, row: &mut Vec<(u32, u32)>) {
         let first = self.egress.first;
-        for (a, c) in self.external(dir, g, None) {
+        for (a, c) in self.external(Direction::Egress, g, None) {
             row.push((id(first + a), c));
         }
     }
