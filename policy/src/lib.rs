@@ -8,12 +8,14 @@
 pub mod abi;
 pub mod admission;
 pub mod config;
+pub mod docs;
 pub mod model;
 pub mod netpol;
 pub mod profile;
 pub mod query;
 pub mod report;
 pub mod rules;
+mod severity;
 pub mod source;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -22,7 +24,8 @@ pub use config::Config;
 pub use model::{LoadOptions, Workspace};
 pub use netpol::{Connectivity, Engine};
 pub use profile::Profile;
-pub use report::{Report, ReportDiagnostic, Severity};
+pub use report::{Report, ReportDiagnostic};
+pub use severity::Severity;
 pub use source::{Limits, Source};
 
 /// What to check and how.
@@ -95,7 +98,7 @@ pub fn check_selected(sources: &[Source], ws: &Workspace, options: &Options) -> 
         // A fix that is a whole new object is applied by adding it beside the finding, unless
         // an object of that name is already there (the user then merges by hand).
         if let (None, Some(fix)) = (&d.edit, &d.fix) {
-            if fix.patch.starts_with("apiVersion:") && !ws.declares(&fix.target) {
+            if fix.kind == rules::FixKind::NewObject && !ws.declares(&fix.target) {
                 d.edit = Some(Box::new(report::Edit::AppendDocument { file: d.loc.file }));
             }
         }

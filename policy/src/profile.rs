@@ -22,7 +22,7 @@ use ipnet::IpNet;
 use serde::{Deserialize, Serialize};
 
 use crate::model::Labels;
-use crate::report::Severity;
+use crate::Severity;
 use crate::source::{parse_source, Limits};
 
 /// The `apiVersion` of a profile document.

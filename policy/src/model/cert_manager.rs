@@ -4,6 +4,9 @@
 
 use std::collections::BTreeMap;
 
+/// The label cert-manager puts on the HTTP-01 solver pods it creates.
+pub const SOLVER_LABEL: &str = "acme.cert-manager.io/http01-solver";
+
 use serde::de::IgnoredAny;
 use serde::Deserialize;
 use serde_json::Value;

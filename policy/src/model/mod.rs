@@ -26,17 +26,18 @@ pub use network_policy::{
 };
 pub use cert_manager::{
     Acme, AcmeSolver, CaIssuer, Certificate, CertificateSpec, Dns01, Http01, Http01Ingress, Issuer, IssuerRef, IssuerSpec, LocalRef,
-    NgtsIssuer, OtherName, PrivateKey, SecretTemplate, SolverSelector, VaultAuth, VaultIssuer, VenafiIssuer,
+    NgtsIssuer, OtherName, PrivateKey, SecretTemplate, SolverSelector, VaultAuth, VaultIssuer, VenafiIssuer, SOLVER_LABEL,
 };
 pub use istio::{
     ClientTls, DestinationRule, DestinationRuleSpec, EgressListener, IstioObject, MeshConfig, OutboundTrafficPolicy, PortSelector,
     PortTrafficPolicy, ProxyConfig, ServiceEntry, ServiceEntrySpec, ServicePort, Sidecar, SidecarPort, SidecarSpec, TrafficPolicy, WorkloadEntry,
     WorkloadSelector,
 };
-pub use requirement::{parse_requirements, Need, NeedTarget, Requirements, REQUIREMENTS_KIND, EGRESS_ANNOTATION};
+pub use requirement::{parse_requirements, Need, NeedTarget, Requirements, REQUIREMENTS_KIND, API_CLIENT_ANNOTATION, EGRESS_ANNOTATION};
 pub use selector::{contains_labels, labels_text, Labels, Requirement, Selector};
 
-use crate::report::{Edit, Loc};
+use crate::source::Edit;
+use crate::source::Loc;
 use crate::source::{join_index, join_key, Document, Limits, Parsed, Source, Span, SyntaxError};
 
 /// The label the API server sets on every namespace (KEP-2161).

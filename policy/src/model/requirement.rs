@@ -36,6 +36,9 @@ pub const REQUIREMENTS_KIND: &str = "Requirements";
 /// The workload annotation that declares egress needs.
 pub const EGRESS_ANNOTATION: &str = "netreach.dev/egress";
 
+/// The workload annotation that says whether it talks to the Kubernetes API (`"true"`/`"false"`).
+pub const API_CLIENT_ANNOTATION: &str = "netreach.dev/api-client";
+
 /// One declared need: reach `host` on `protocol`/`port`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Need {

@@ -551,7 +551,7 @@ impl Connectivity {
             return w.write_all(b"\n");
         }
         let mut rows = rows;
-        let labels: Vec<String> = rows.peers.iter().map(|p| crate::report::escape_controls(&p.label())).collect();
+        let labels: Vec<String> = rows.peers.iter().map(|p| crate::source::escape_controls(&p.label())).collect();
         let mut conns: Vec<Option<String>> = Vec::new();
         rows.for_each(&mut |rows, src, dst, conn| {
             if !rows.keeps(focus, src, dst) {
@@ -622,7 +622,7 @@ impl Connectivity {
     /// Write the text form line by line (a map of millions of pairs is never one string);
     /// control characters in names are escaped, as everywhere in text output.
     pub fn write_text(&self, w: &mut impl std::io::Write) -> std::io::Result<()> {
-        let labels: Vec<String> = self.peers.iter().map(|p| crate::report::escape_controls(&p.label())).collect();
+        let labels: Vec<String> = self.peers.iter().map(|p| crate::source::escape_controls(&p.label())).collect();
         let conns: Vec<String> = self.conns.iter().map(ConnSet::to_string).collect();
         fn get(v: &[String], i: u32) -> &str {
             v.get(i as usize).map_or("", String::as_str)

@@ -8,6 +8,7 @@
 mod connlist;
 mod explain;
 mod ports;
+mod service;
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -15,6 +16,7 @@ use std::net::IpAddr;
 pub use connlist::{ConnEntry, Connectivity, PeerRef};
 pub use explain::{Endpoint, KnownPods, SideVerdict, Target, Verdict};
 pub use ports::{ConnSet, PortSet};
+pub use service::{ApiServer, Blocked, Reach};
 
 use crate::model::{ContainerPort, Labels, Requirement, Selector, NamespaceScope, NetworkPolicy, PeerKind, PortMatch, PortSel, Protocol, PolicyRule, Workload, Workspace};
 

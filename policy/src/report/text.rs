@@ -3,6 +3,8 @@
 
 use std::fmt::Write;
 
+use crate::source::escape_controls;
+
 use super::{Files, Report};
 
 /// Render every diagnostic with its source excerpt, then a summary line.
@@ -92,35 +94,4 @@ fn excerpt(line: &str, column: usize, width: usize) -> (String, usize, usize) {
     }
     let width = width.min((end - start + 1).saturating_sub(column.saturating_sub(1)).max(1));
     (shown, column, width)
-}
-
-/// Text safe for a terminal: control characters other than newline and tab, and the Unicode
-/// direction overrides that reorder what is shown, are written as `\u{…}`. Names and source
-/// lines come from the input, and an escape sequence in a name must not drive the terminal.
-pub fn escape_controls(text: &str) -> String {
-    let unsafe_char = |c: char| (c.is_control() && c != '\n' && c != '\t') || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
-    if !text.chars().any(unsafe_char) {
-        return text.to_string();
-    }
-    let mut out = String::with_capacity(text.len() + 16);
-    for c in text.chars() {
-        if unsafe_char(c) {
-            let _ = write!(out, "\\u{{{:x}}}", u32::from(c));
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::escape_controls;
-
-    #[test]
-    fn terminal_controls_are_escaped() {
-        assert_eq!(escape_controls("a\u{1b}]0;pwned\u{7}\u{1b}[2J\tb\n"), "a\\u{1b}]0;pwned\\u{7}\\u{1b}[2J\tb\n");
-        assert_eq!(escape_controls("x\u{202e}y\r"), "x\\u{202e}y\\u{d}");
-        assert_eq!(escape_controls("plain ü"), "plain ü");
-    }
 }

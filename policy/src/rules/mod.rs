@@ -4,20 +4,22 @@
 //! To add a rule: `scripts/new-rule FAMILY RULE-NAME` writes the rule file, registers it in
 //! its family and in [`ALL`], and creates its `fail-*`/`pass-*` corpus folders.
 
-mod docs;
+mod diagnostic;
 mod edge;
 mod environment;
+mod fixes;
 mod input;
 mod istio;
 mod netpol;
 mod reachability;
 
-pub use docs::Example;
+pub use diagnostic::{Diagnostic, Fix, FixKind};
 
 use crate::model::{Coverage, ObjRef, Object, ObjectId, Workspace};
 use crate::profile::Profile;
 use crate::netpol::Engine;
-use crate::report::{Diagnostic, Loc, Severity};
+use crate::source::Loc;
+use crate::Severity;
 
 /// What a rule is, for reports, docs and hosts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -94,7 +96,7 @@ impl Context<'_> {
         if let Some(c) = &p.ingress_controller {
             out.push((c.namespace.as_str(), c.pod_labels.clone()));
         }
-        let solver: crate::model::Labels = [(reachability::SOLVER_LABEL.to_string(), "true".to_string())].into();
+        let solver: crate::model::Labels = [(crate::model::SOLVER_LABEL.to_string(), "true".to_string())].into();
         let issuing = self.ws.certificates.iter().map(|c| c.namespace.as_str()).chain(
             self.ws
                 .ingresses
@@ -163,6 +165,24 @@ impl Context<'_> {
     /// [`Context::reported`], with each object's index in `objects`.
     pub fn reported_indexed<'o, T: Object>(&self, objects: &'o [T]) -> impl Iterator<Item = (usize, &'o T)> + use<'o, '_, T> {
         objects.iter().enumerate().filter(|(_, o)| self.ws.reported(o.obj()))
+    }
+
+    /// Whether `w` talks to the Kubernetes API: declared by annotation, bound to a Role or
+    /// ClusterRole through its ServiceAccount, or a component the profile names.
+    pub fn is_api_client(&self, w: &crate::model::Workload) -> bool {
+        if let Some(v) = w.annotations.get(crate::model::API_CLIENT_ANNOTATION) {
+            return v == "true";
+        }
+        if w.spec.automount_service_account_token == Some(false) {
+            return false;
+        }
+        let sa = w.spec.service_account_name.as_deref().or(w.spec.service_account.as_deref()).unwrap_or("default");
+        self.ws.bindings.iter().any(|b| {
+            b.subjects.iter().any(|s| {
+                let ns = s.namespace.as_deref().or(b.namespace.as_deref());
+                s.kind == "ServiceAccount" && s.name == sa && ns == Some(w.namespace.as_str())
+            })
+        })
     }
 
     /// Whether the objects of namespace `ns` are all in the input (see [`Coverage`]).

@@ -8,6 +8,7 @@
 //! documents never need one, and mapping every field costs more than reading the document.
 //! A document that is plain JSON (what admission hosts send) is read by the JSON parser.
 
+mod loc;
 mod spans;
 mod tree;
 mod yaml;
@@ -15,6 +16,7 @@ mod yaml;
 use std::fmt::{self, Write as _};
 use std::sync::{Arc, OnceLock};
 
+pub use loc::{Edit, Loc, Location, Position, TextEdit};
 pub use yaml::parse_source;
 
 /// One input file: a name (as the user gave it) and its text.
@@ -371,5 +373,36 @@ mod tests {
         assert_eq!(text.get(off..off + 1), Some("x"));
         assert_eq!(idx.line_col(text, off), (2, 7));
         assert_eq!(idx.line_text(text, 2), "näme: x");
+    }
+}
+
+/// Text safe for a terminal: control characters other than newline and tab, and the Unicode
+/// direction overrides that reorder what is shown, are written as `\u{…}`. Names and source
+/// lines come from the input, and an escape sequence in a name must not drive the terminal.
+pub fn escape_controls(text: &str) -> String {
+    let unsafe_char = |c: char| (c.is_control() && c != '\n' && c != '\t') || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+    if !text.chars().any(unsafe_char) {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        if unsafe_char(c) {
+            let _ = write!(out, "\\u{{{:x}}}", u32::from(c));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod escape_tests {
+    use super::escape_controls;
+
+    #[test]
+    fn terminal_controls_are_escaped() {
+        assert_eq!(escape_controls("a\u{1b}]0;pwned\u{7}\u{1b}[2J\tb\n"), "a\\u{1b}]0;pwned\\u{7}\\u{1b}[2J\tb\n");
+        assert_eq!(escape_controls("x\u{202e}y\r"), "x\\u{202e}y\\u{d}");
+        assert_eq!(escape_controls("plain ü"), "plain ü");
     }
 }

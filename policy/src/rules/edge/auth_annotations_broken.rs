@@ -1,5 +1,5 @@
 use crate::model::Ingress;
-use crate::report::Severity;
+use crate::Severity;
 use crate::rules::{declare_rule, Context, Diagnostics, Rule};
 use crate::source::join_key;
 

@@ -4,7 +4,7 @@ use crate::model::CertificateSpec;
 
 use crate::model::host::ingress_host_error;
 use crate::model::validate::{dns1123_subdomain_error, label_key, label_value};
-use crate::report::Severity;
+use crate::Severity;
 use crate::rules::{declare_rule, Context, Diagnostics, Rule};
 use crate::source::{join_index, join_key};
 

@@ -1,6 +1,6 @@
-use super::shim_managed;
+use super::helpers::shim_managed;
 use crate::model::{ObjRef, ObjectId};
-use crate::report::Severity;
+use crate::Severity;
 use crate::rules::{declare_rule, Context, Diagnostics, Rule};
 use crate::source::join_index;
 

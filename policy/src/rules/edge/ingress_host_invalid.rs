@@ -1,8 +1,8 @@
 use std::net::IpAddr;
 
-use super::{rule_hosts, tls_hosts};
+use super::helpers::{rule_hosts, tls_hosts};
 use crate::model::host::ingress_host_error;
-use crate::report::Severity;
+use crate::Severity;
 use crate::rules::{declare_rule, Context, Diagnostics, Rule};
 
 declare_rule! {

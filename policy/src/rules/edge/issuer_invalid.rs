@@ -2,7 +2,7 @@ use serde_json::Value;
 
 use crate::model::validate::dns1123_subdomain_error;
 use crate::model::{Acme, IssuerSpec, LocalRef};
-use crate::report::Severity;
+use crate::Severity;
 use crate::rules::{declare_rule, Context, Diagnostics, Rule};
 use crate::source::join_index;
 

@@ -1,6 +1,6 @@
 use std::net::IpAddr;
 
-use crate::report::Severity;
+use crate::Severity;
 use crate::rules::{declare_rule, Context, Diagnostics, Rule};
 use crate::source::join_key;
 

@@ -1,5 +1,5 @@
 use crate::model::{contains_labels, Labels, SolverSelector};
-use crate::report::Severity;
+use crate::Severity;
 use crate::rules::{declare_rule, Context, Diagnostics, Rule};
 
 declare_rule! {

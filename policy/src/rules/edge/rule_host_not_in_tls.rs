@@ -1,6 +1,7 @@
-use super::{rule_hosts, shim_managed, tls_hosts};
+use super::helpers::{rule_hosts, shim_managed, tls_hosts};
 use crate::model::host::{covers, ingress_host_error};
-use crate::report::{Fix, Severity};
+use crate::rules::Fix;
+use crate::Severity;
 use crate::rules::{declare_rule, yaml_str, Context, Diagnostics, Rule};
 
 declare_rule! {

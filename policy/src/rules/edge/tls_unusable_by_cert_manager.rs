@@ -1,5 +1,5 @@
-use super::shim_managed;
-use crate::report::Severity;
+use super::helpers::shim_managed;
+use crate::Severity;
 use crate::rules::{declare_rule, Context, Diagnostics, Rule};
 use crate::source::join_index;
 

@@ -1,8 +1,8 @@
 use std::net::IpAddr;
 
-use super::containers;
+use super::helpers::containers;
 use crate::model::ConfigMap;
-use crate::report::Severity;
+use crate::Severity;
 use crate::rules::{declare_rule, Context, Diagnostics, Rule};
 
 declare_rule! {
@@ -73,7 +73,7 @@ declare_rule! {
 }
 
 /// Why an address in a manifest is a problem, and what to write instead.
-fn advise(d: &mut crate::report::Diagnostic) {
+fn advise(d: &mut crate::rules::Diagnostic) {
     d.why("pod IPs change on every restart and ClusterIPs when a Service is re-created; NetworkPolicy selectors cannot follow an address");
     d.help("use the Service's DNS name (`svc.ns`, `svc.ns.svc.cluster.local`) instead");
 }

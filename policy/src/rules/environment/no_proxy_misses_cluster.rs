@@ -1,7 +1,6 @@
-use super::{containers, env_path};
+use super::helpers::{containers, env_path};
 use crate::model::proxy::{env, EnvValue, NoProxy};
-use crate::report::Severity;
-use crate::rules::reachability::is_api_client;
+use crate::Severity;
 use crate::rules::{declare_rule, Context, Diagnostics, Rule};
 
 declare_rule! {
@@ -69,7 +68,7 @@ impl Rule for NoProxyMissesCluster {
         let domain = cx.profile.cluster_domain.trim_matches('.');
         let api_ip = cx.profile.service_cidrs.first().and_then(|n| n.hosts().next());
         for w in cx.reported(&cx.ws.workloads) {
-            let api_client = is_api_client(cx, w);
+            let api_client = cx.is_api_client(w);
             for (base, c) in containers(w) {
                 let proxy = env(c, &["HTTPS_PROXY", "https_proxy"]).or_else(|| env(c, &["HTTP_PROXY", "http_proxy"]));
                 let Some((var, value)) = proxy else { continue };

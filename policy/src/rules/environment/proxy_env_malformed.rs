@@ -1,6 +1,6 @@
-use super::{containers, env_path};
+use super::helpers::{containers, env_path};
 use crate::model::proxy::{env, EnvValue, ProxyUrl};
-use crate::report::Severity;
+use crate::Severity;
 use crate::rules::{declare_rule, Context, Diagnostics, Rule};
 
 declare_rule! {

@@ -1,6 +1,6 @@
-use super::report_problems;
+use super::helpers::report_problems;
 use crate::model::ProblemKind;
-use crate::report::Severity;
+use crate::Severity;
 use crate::rules::{declare_rule, Context, Diagnostics, Rule};
 
 declare_rule! {

@@ -1,5 +1,5 @@
 use crate::model::SKIP_ANNOTATION;
-use crate::report::Severity;
+use crate::Severity;
 use crate::rules::{declare_rule, find, Context, Diagnostics, Rule};
 use crate::source::join_key;
 

@@ -1,6 +1,7 @@
-use super::{external_needs, outbound_mode, service_entry_fix, visible_entries};
+use super::helpers::{external_needs, outbound_mode, service_entry_fix, visible_entries};
 use crate::profile::OutboundTrafficPolicy;
-use crate::report::{Fix, Severity};
+use crate::rules::Fix;
+use crate::Severity;
 use crate::rules::{declare_rule, Context, Diagnostics, Rule};
 
 declare_rule! {
@@ -113,17 +114,17 @@ impl Rule for ExternalHostUnregistered {
                 );
                 d.why(format!("outbound mode REGISTRY_ONLY comes from {source}; the sidecar drops traffic to hosts outside the registry"));
                 d.help("add a ServiceEntry for the host and port, exported to the workload's namespace");
-                d.fix(Fix {
-                    edits: Vec::new(),
-                    description: format!("register {}:{} for namespace {}", n.host, n.port, w.namespace),
-                    patch: service_entry_fix(&n.host, n.port, &w.namespace),
-                    target: crate::model::ObjectId {
-                        api_version: "networking.istio.io/v1".into(),
-                        kind: "ServiceEntry".into(),
-                        name: n.host.trim_start_matches("*.").replace('.', "-"),
-                        namespace: Some(w.namespace.clone()),
-                    },
-                });
+                let target = crate::model::ObjectId {
+                    api_version: "networking.istio.io/v1".into(),
+                    kind: "ServiceEntry".into(),
+                    name: n.host.trim_start_matches("*.").replace('.', "-"),
+                    namespace: Some(w.namespace.clone()),
+                };
+                d.fix(Fix::new_object(
+                    format!("register {}:{} for namespace {}", n.host, n.port, w.namespace),
+                    service_entry_fix(&n.host, n.port, &w.namespace),
+                    target,
+                ));
             }
         }
     }

@@ -1,6 +1,6 @@
-use super::{exported_to, external_needs, outbound_mode, se_ports, visible_entries};
+use super::helpers::{exported_to, external_needs, outbound_mode, se_ports, visible_entries};
 use crate::profile::OutboundTrafficPolicy;
-use crate::report::Severity;
+use crate::Severity;
 use crate::rules::{declare_rule, Context, Diagnostics, Rule};
 
 declare_rule! {

@@ -1,6 +1,6 @@
-use super::se_ports;
+use super::helpers::se_ports;
 use crate::model::ServiceEntry;
-use crate::report::Severity;
+use crate::Severity;
 use crate::rules::{declare_rule, Context, Diagnostics, Rule};
 use crate::source::join_index;
 

@@ -1,10 +1,10 @@
 use std::collections::BTreeSet;
 use std::net::IpAddr;
 
-use super::{istio_host_error, istio_label_ok};
+use super::helpers::{istio_host_error, istio_label_ok, PROTOCOLS};
 use crate::model::validate::dns1123_subdomain_error;
 use crate::model::ServiceEntrySpec;
-use crate::report::Severity;
+use crate::Severity;
 use crate::rules::{declare_rule, Context, Diagnostics, Rule};
 use crate::source::join_index;
 
@@ -50,9 +50,6 @@ declare_rule! {
         id: "NR403", name: "service-entry-invalid", severity: Severity::Error, tags: &["iso27001:A.13.1.1"],
     }
 }
-
-/// Protocols Istio parses (case-insensitive).
-pub(super) const PROTOCOLS: [&str; 12] = ["TCP", "UDP", "GRPC", "GRPC-WEB", "HTTP", "HTTP_PROXY", "HTTP2", "HTTPS", "TLS", "MONGO", "REDIS", "MYSQL"];
 
 /// (field path, message, is a warning) for every problem of a ServiceEntry spec.
 fn problems(spec: &ServiceEntrySpec) -> Vec<(String, String, bool)> {

@@ -1,5 +1,5 @@
-use super::{external_needs, outbound_mode, visible_entries};
-use crate::report::Severity;
+use super::helpers::{external_needs, outbound_mode, visible_entries};
+use crate::Severity;
 use crate::rules::{declare_rule, Context, Diagnostics, Rule};
 
 declare_rule! {

@@ -1,5 +1,5 @@
-use super::{allocation, se_ports, Allocation};
-use crate::report::Severity;
+use super::helpers::{allocation, se_ports, Allocation};
+use crate::Severity;
 use crate::rules::{declare_rule, Context, Diagnostics, Rule};
 use crate::source::join_index;
 

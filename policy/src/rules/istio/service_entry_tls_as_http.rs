@@ -1,6 +1,6 @@
 
-use super::{se_host_matches, se_ports};
-use crate::report::Severity;
+use super::helpers::{se_host_matches, se_ports};
+use crate::Severity;
 use crate::rules::{declare_rule, Context, Diagnostics, Rule};
 use crate::source::join_index;
 

@@ -1,7 +1,7 @@
-use super::service_entry_invalid::PROTOCOLS;
-use super::{istio_host_error, istio_label_ok};
+use super::helpers::PROTOCOLS;
+use super::helpers::{istio_host_error, istio_label_ok};
 use crate::model::SidecarSpec;
-use crate::report::Severity;
+use crate::Severity;
 use crate::rules::{declare_rule, Context, Diagnostics, Rule};
 use crate::source::join_index;
 

@@ -4,7 +4,7 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use crate::model::validate::{dns1123_label, dns1123_subdomain, iana_service_name, label_key, label_value};
 use crate::model::{parse_cidr, NetworkPolicy};
-use crate::report::Severity;
+use crate::Severity;
 use crate::rules::{declare_rule, Context, Diagnostics, Rule};
 use crate::source::{join_index, join_key};
 

@@ -1,5 +1,6 @@
 //! NetworkPolicy correctness and hygiene (`NR1xx`).
 
+mod helpers;
 mod invalid_network_policy;
 mod named_port_undeclared;
 mod namespace_name_label;
@@ -21,24 +22,3 @@ pub use rule_allows_everything::RuleAllowsEverything;
 pub use rules_outside_policy_types::RulesOutsidePolicyTypes;
 pub use service_port_in_policy::ServicePortInPolicy;
 pub use workload_not_isolated::WorkloadNotIsolated;
-
-use crate::model::ObjectId;
-use crate::report::Fix;
-
-/// A fix that adds the default-deny NetworkPolicy `name` for `types` to `namespace` (NR115, NR116).
-fn default_deny_fix(description: String, namespace: &str, name: &str, types: &[&str]) -> Fix {
-    let policy_types = types.join(", ");
-    Fix {
-        edits: Vec::new(),
-        description,
-        patch: format!(
-            "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: {name}\n  namespace: {namespace}\nspec:\n  podSelector: {{}}\n  policyTypes: [{policy_types}]"
-        ),
-        target: ObjectId {
-            api_version: "networking.k8s.io/v1".into(),
-            kind: "NetworkPolicy".into(),
-            name: name.to_string(),
-            namespace: Some(namespace.to_string()),
-        },
-    }
-}

@@ -1,6 +1,6 @@
 use crate::model::{Coverage, PeerKind, PortSel, Protocol, Workload};
 use crate::netpol::Direction;
-use crate::report::Severity;
+use crate::Severity;
 use crate::rules::{declare_rule, Context, Diagnostics, Rule};
 
 declare_rule! {

@@ -1,7 +1,8 @@
-use super::peer_selects_nothing::known_namespaces;
+use super::helpers::known_namespaces;
 use crate::model::{NamespaceScope, PeerKind, Requirement, NAMESPACE_NAME_LABEL};
 use crate::netpol::Direction;
-use crate::report::{Fix, Severity};
+use crate::rules::Fix;
+use crate::Severity;
 use crate::rules::{declare_rule, Context, Diagnostics, Rule};
 
 declare_rule! {
@@ -45,17 +46,6 @@ declare_rule! {
     pub NamespaceNameLabel {
         id: "NR106", name: "namespace-name-label", severity: Severity::Warning, tags: &["iso27001:A.13.1.3"],
     }
-}
-
-/// Whether `sel` names a namespace by a label it does not carry (this rule's finding), so
-/// NR105 leaves the selector to it.
-pub(super) fn names_by_missing_label(sel: &crate::model::Selector, namespaces: &[(&str, crate::model::Labels)]) -> bool {
-    sel.requirements.iter().any(|r| match r {
-        Requirement::In(key, values) if key != NAMESPACE_NAME_LABEL => {
-            values.iter().any(|v| namespaces.iter().any(|(n, l)| n == v && l.get(key) != Some(v)))
-        }
-        _ => false,
-    })
 }
 
 impl Rule for NamespaceNameLabel {

@@ -1,7 +1,7 @@
-use crate::model::{NetworkPolicy, ObjRef, ObjectId};
+use crate::model::{Labels, NetworkPolicy, ObjRef, ObjectId};
 use crate::netpol::Direction;
-use crate::report::Severity;
-use super::default_deny_fix;
+use crate::Severity;
+use crate::rules::fixes::NewPolicy;
 use crate::rules::{declare_rule, Context, Diagnostics, Rule};
 
 declare_rule! {
@@ -102,7 +102,9 @@ impl Rule for NoDefaultDeny {
             ));
             d.help(format!("add a default-deny policy to `{}`, then allow what each workload needs (DNS first)", ns.name));
             let name = if missing.len() == 2 { "default-deny".to_string() } else { format!("default-deny-{lower}") };
-            d.fix(default_deny_fix(format!("add a default-deny NetworkPolicy to namespace {}", ns.name), &ns.name, &name, &names));
+            let all = Labels::new();
+            let policy = NewPolicy { namespace: &ns.name, name: &name, pods: &all };
+            d.fix(policy.deny(format!("add a default-deny NetworkPolicy to namespace {}", ns.name), &names));
         }
     }
 }

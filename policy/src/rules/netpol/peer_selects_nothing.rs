@@ -1,8 +1,9 @@
 use std::collections::BTreeSet;
 
-use crate::model::{Labels, NamespaceScope, NetworkPolicy, PeerKind, Requirement, Selector, NAMESPACE_NAME_LABEL};
+use super::helpers::{known_namespaces, names_by_missing_label};
+use crate::model::{NamespaceScope, NetworkPolicy, PeerKind, Requirement, Selector, NAMESPACE_NAME_LABEL};
 use crate::netpol::Direction;
-use crate::report::Severity;
+use crate::Severity;
 use crate::rules::{declare_rule, Context, Diagnostics, Rule};
 
 declare_rule! {
@@ -119,7 +120,7 @@ impl Rule for PeerSelectsNothing {
                                 }
                                 let hit: Vec<&str> = namespaces.iter().filter(|(_, l)| sel.matches(l)).map(|(n, _)| *n).collect();
                                 if hit.is_empty() {
-                                    if super::namespace_name_label::names_by_missing_label(sel, &namespaces) {
+                                    if names_by_missing_label(sel, &namespaces) {
                                         continue;
                                     }
                                     if cx.ws.coverage == crate::model::Coverage::Object {
@@ -175,21 +176,6 @@ impl Rule for PeerSelectsNothing {
             }
         }
     }
-}
-
-/// Every namespace the input or the profile knows, with its labels.
-pub(super) fn known_namespaces<'c>(cx: &'c Context<'_>) -> Vec<(&'c str, Labels)> {
-    let mut out: Vec<(&str, Labels)> = cx.ws.namespaces.values().map(|n| (n.name.as_str(), n.labels.clone())).collect();
-    let p = cx.profile;
-    let mut extra = vec![p.dns.namespace.as_str(), p.cert_manager.namespace.as_str(), p.istio.namespace.as_str()];
-    extra.extend(p.ingress_controller.as_ref().map(|c| c.namespace.as_str()));
-    for ns in extra {
-        if !out.iter().any(|(n, _)| *n == ns) {
-            out.push((ns, Labels::from([(NAMESPACE_NAME_LABEL.to_string(), ns.to_string())])));
-        }
-    }
-    out.sort_by(|a, b| a.0.cmp(b.0));
-    out
 }
 
 /// Report `NotIn`/`DoesNotExist` requirements of `sel` on keys not in `keys`.

@@ -1,6 +1,6 @@
 use crate::model::{NamespaceScope, PeerKind};
 use crate::netpol::Direction;
-use crate::report::Severity;
+use crate::Severity;
 use crate::rules::{declare_rule, Context, Diagnostics, Rule};
 
 declare_rule! {

@@ -1,6 +1,7 @@
 use crate::model::PolicyTypes;
 use crate::netpol::Direction;
-use crate::report::{Fix, Severity};
+use crate::rules::Fix;
+use crate::Severity;
 use crate::rules::{declare_rule, Context, Diagnostics, Rule};
 
 declare_rule! {

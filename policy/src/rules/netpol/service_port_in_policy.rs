@@ -2,7 +2,8 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use crate::model::{Labels, PortMatch, PortSel, Protocol, Service, Workload};
 use crate::netpol::{resolve_named, Direction};
-use crate::report::{Fix, Severity};
+use crate::rules::Fix;
+use crate::Severity;
 use crate::rules::{declare_rule, Context, Diagnostics, Rule};
 
 declare_rule! {

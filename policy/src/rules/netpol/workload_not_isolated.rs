@@ -1,6 +1,7 @@
+use crate::model::Labels;
 use crate::netpol::Direction;
-use crate::report::Severity;
-use super::default_deny_fix;
+use crate::Severity;
+use crate::rules::fixes::NewPolicy;
 use crate::rules::{declare_rule, Context, Diagnostics, Rule};
 
 declare_rule! {
@@ -94,12 +95,9 @@ impl Rule for WorkloadNotIsolated {
                     "add a default-deny {lower} policy to namespace `{}` and allow what the workload needs",
                     w.namespace
                 ));
-                d.fix(default_deny_fix(
-                    format!("add a default-deny {lower} NetworkPolicy to namespace {}", w.namespace),
-                    &w.namespace,
-                    &format!("default-deny-{lower}"),
-                    &[dir.as_str()],
-                ));
+                let (name, all) = (format!("default-deny-{lower}"), Labels::new());
+                let policy = NewPolicy { namespace: &w.namespace, name: &name, pods: &all };
+                d.fix(policy.deny(format!("add a default-deny {lower} NetworkPolicy to namespace {}", w.namespace), &[dir.as_str()]));
             }
         }
     }

@@ -1,7 +1,7 @@
-use super::{allow_policy, api_server_targets, egress_blocked, egress_candidates, fix_name, is_api_client, peer_yaml, report_egress, unverifiable};
+use super::helpers::{allow_policy, api_server_targets, egress_blocked, egress_candidates, fix_name, peer_yaml, report_egress, unverifiable};
 use crate::model::Protocol;
 use crate::netpol::Direction;
-use crate::report::Severity;
+use crate::Severity;
 use crate::rules::{declare_rule, Context, Diagnostics, Rule};
 
 declare_rule! {
@@ -78,7 +78,7 @@ impl Rule for ApiServerBlocked {
         let cm = &cx.profile.cert_manager;
         for (i, w) in egress_candidates(cx) {
             let cert_manager = w.namespace == cm.namespace && crate::model::contains_labels(&w.labels, &cm.controller_labels);
-            if !cert_manager && !is_api_client(cx, w) {
+            if !cert_manager && !cx.is_api_client(w) {
                 continue;
             }
             if unverifiable(cx, out, &meta, w, &format!("whether `{}` can reach the Kubernetes API", w.display())) {

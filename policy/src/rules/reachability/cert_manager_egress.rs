@@ -1,8 +1,8 @@
-use super::{allow_policy, related};
+use super::helpers::{allow_policy, related};
 use crate::model::contains_labels;
 use crate::model::Protocol;
 use crate::netpol::{Direction, KnownPods, SideVerdict, Target};
-use crate::report::Severity;
+use crate::Severity;
 use crate::rules::{declare_rule, Context, Diagnostics, Rule};
 
 declare_rule! {

@@ -1,6 +1,6 @@
-use super::{dns_fix, egress_blocked, egress_candidates, report_egress, resolvers};
+use super::helpers::{dns_fix, egress_blocked, egress_candidates, report_egress, resolvers};
 use crate::model::Protocol;
-use crate::report::Severity;
+use crate::Severity;
 use crate::rules::{declare_rule, Context, Diagnostics, Rule};
 
 declare_rule! {

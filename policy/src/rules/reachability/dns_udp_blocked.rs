@@ -1,6 +1,6 @@
-use super::{dns_fix, egress_blocked, egress_candidates, report_egress, resolvers, unverifiable, DNS_PORTS};
+use super::helpers::{dns_fix, egress_blocked, egress_candidates, report_egress, resolvers, unverifiable, DNS_PORTS};
 use crate::model::Protocol;
-use crate::report::Severity;
+use crate::Severity;
 use crate::rules::{declare_rule, Context, Diagnostics, Rule};
 
 declare_rule! {
@@ -83,7 +83,7 @@ impl Rule for DnsUdpBlocked {
             // real one: that mismatch is NR203's finding, not a total DNS block.
             let mut targets = r.actual.clone();
             if !r.cluster_dns {
-                targets.push(crate::netpol::Target::Pods(super::dns_pods(cx)));
+                targets.push(crate::netpol::Target::Pods(super::helpers::dns_pods(cx)));
             }
             let Some(verdict) = egress_blocked(cx, i, &targets, Protocol::Udp, 53) else { continue };
             let fix = dns_fix(cx, w, &r.actual, &r.what, &DNS_PORTS);

@@ -1,7 +1,7 @@
-use super::{dns_fix, dns_pods, egress_blocked, egress_candidates, report_egress, resolvers, DNS_PORTS};
+use super::helpers::{dns_fix, dns_pods, egress_blocked, egress_candidates, report_egress, resolvers, DNS_PORTS};
 use crate::model::Protocol;
 use crate::netpol::Target;
-use crate::report::Severity;
+use crate::Severity;
 use crate::rules::{declare_rule, Context, Diagnostics, Rule};
 
 declare_rule! {

@@ -1,8 +1,7 @@
-use super::ingress_backend_blocked::controller;
-use super::{allow_policy, peer_yaml, related};
-use crate::model::{IssuerRef, Labels, Protocol};
+use super::helpers::{allow_policy, controller, peer_yaml, related};
+use crate::model::{IssuerRef, Labels, Protocol, SOLVER_LABEL};
 use crate::netpol::{Direction, KnownPods};
-use crate::report::Severity;
+use crate::Severity;
 use crate::rules::{declare_rule, Context, Diagnostics, Rule};
 
 declare_rule! {
@@ -92,9 +91,6 @@ declare_rule! {
         id: "NR209", name: "http01-solver-blocked", severity: Severity::Error, tags: &["iso27001:A.13.1.1"],
     }
 }
-
-/// The label cert-manager puts on HTTP-01 solver pods.
-pub(crate) const SOLVER_LABEL: &str = "acme.cert-manager.io/http01-solver";
 
 /// Whether `r`, used from namespace `ns`, names an ACME issuer of the input with an HTTP-01 solver.
 fn http01_issuer(cx: &Context<'_>, r: &IssuerRef, ns: &str) -> bool {

@@ -1,7 +1,7 @@
-use super::{allow_policy, peer_yaml, related, service_backends};
+use super::helpers::{allow_policy, controller, peer_yaml, related};
 use crate::model::Protocol;
-use crate::netpol::{Direction, KnownPods, Target};
-use crate::report::Severity;
+use crate::netpol::Direction;
+use crate::Severity;
 use crate::rules::{declare_rule, Context, Diagnostics, Rule};
 
 declare_rule! {
@@ -104,24 +104,6 @@ declare_rule! {
     }
 }
 
-/// The ingress controller as a traffic source, and whether it is known.
-pub(super) fn controller(cx: &Context<'_>) -> (Target, bool) {
-    match &cx.profile.ingress_controller {
-        Some(c) if c.host_network => (Target::Host(format!("the ingress controller's nodes ({} runs on the host network)", c.namespace)), true),
-        Some(c) => (
-            Target::Pods(KnownPods {
-                display: format!("the ingress controller ({} in {})", crate::model::labels_text(&c.pod_labels), c.namespace),
-                namespace: c.namespace.clone(),
-                labels: c.pod_labels.clone(),
-                ports: Vec::new(),
-                pod_cidrs: cx.profile.pod_cidrs.clone(),
-            }),
-            true,
-        ),
-        None => (Target::Unknown("the ingress controller (not in the profile)".into()), false),
-    }
-}
-
 impl Rule for IngressBackendBlocked {
     fn check(cx: &Context<'_>, out: &mut Diagnostics) {
         let meta = Self::META;
@@ -144,7 +126,7 @@ impl Rule for IngressBackendBlocked {
                     })
                 });
                 let Some(port) = port.and_then(|sp| u16::try_from(sp.port).ok()) else { continue };
-                let Ok(pods) = service_backends(cx, &svc_ref.name, ns, Protocol::Tcp, port) else { continue };
+                let Ok(pods) = cx.engine.service_backends(&svc_ref.name, ns, Protocol::Tcp, port) else { continue };
                 for (wi, tp) in pods {
                     let v = cx.engine.ingress_from(wi, &source, tp, Protocol::Tcp);
                     let Some(w) = cx.ws.workloads.get(wi) else { continue };

@@ -1,7 +1,7 @@
-use super::{allow_policy, egress_blocked, egress_candidates, fix_name, peer_yaml, report_egress, unverifiable};
+use super::helpers::{allow_policy, egress_blocked, egress_candidates, fix_name, peer_yaml, report_egress, unverifiable};
 use crate::model::Protocol;
 use crate::netpol::{Direction, KnownPods, Target};
-use crate::report::Severity;
+use crate::Severity;
 use crate::rules::{declare_rule, Context, Diagnostics, Rule};
 
 declare_rule! {

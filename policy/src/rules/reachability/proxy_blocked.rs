@@ -1,7 +1,8 @@
-use super::{reach, report_blocked, unverifiable, Needed, Reach};
+use super::helpers::{reach, report_blocked, unverifiable, Needed};
+use crate::netpol::Reach;
 use crate::model::proxy::ProxyUrl;
 use crate::model::Protocol;
-use crate::report::Severity;
+use crate::Severity;
 use crate::rules::{declare_rule, Context, Diagnostics, Rule};
 
 declare_rule! {
@@ -86,7 +87,7 @@ pub(super) const PROXY_VARS: [[&str; 2]; 2] = [["HTTPS_PROXY", "https_proxy"], [
 impl Rule for ProxyBlocked {
     fn check(cx: &Context<'_>, out: &mut Diagnostics) {
         let meta = Self::META;
-        for (i, w) in super::egress_candidates(cx) {
+        for (i, w) in super::helpers::egress_candidates(cx) {
             let mut seen = Vec::new();
             for (ci, c) in w.spec.containers.iter().enumerate() {
                 for (ei, e) in c.env.iter().flatten().enumerate() {

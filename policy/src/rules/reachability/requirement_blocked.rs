@@ -1,8 +1,10 @@
-use super::{reach, report_blocked, Needed, Reach};
+use super::helpers::{reach, report_blocked, Needed};
+use crate::netpol::Reach;
 use crate::model::proxy::{env, EnvValue, NoProxy, ProxyUrl};
 use crate::model::{parse_requirements, Need, NeedTarget, ObjRef, Workload, EGRESS_ANNOTATION};
 use crate::netpol::Direction;
-use crate::report::{Loc, Severity};
+use crate::source::Loc;
+use crate::Severity;
 use crate::rules::{declare_rule, Context, Diagnostics, Rule};
 use crate::source::join_key;
 
@@ -108,7 +110,7 @@ impl Rule for RequirementBlocked {
             for d in declared {
                 let reported = d.reported
                     || cx.ws.reported(&w.obj)
-                    || cx.engine.isolating(i, Direction::Egress).iter().any(|&p| super::policy_reported(cx, p));
+                    || cx.engine.isolating(i, Direction::Egress).iter().any(|&p| super::helpers::policy_reported(cx, p));
                 if !reported {
                     continue;
                 }

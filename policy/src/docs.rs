@@ -1,7 +1,7 @@
 //! A rule's docs page, and the examples in it, so `docs/rules/*.md`, the editor's docs links
 //! and the doc-example tests are one text.
 
-use super::RuleMeta;
+use crate::rules::RuleMeta;
 use crate::profile::Profile;
 use crate::{check_text, Options, Source};
 
