@@ -221,7 +221,8 @@ pub fn hover(sources: &[Source], ws: &Workspace, file: usize, offset: usize) -> 
         let mut md = format!("**NetworkPolicy {}/{}**\n\n", p.namespace, p.name);
         md.push_str(&format!("- **Selects**: {}\n", if names.is_empty() { "no workload of the input".to_string() } else { list(&names, 8) }));
         for dir in [Direction::Ingress, Direction::Egress] {
-            let (isolates, rules) = dir.of(p);
+            let isolates = dir.isolates(p);
+            let rules = dir.rules(p);
             let line = if isolates {
                 format!("isolates the selected pods; {} rule(s) allow traffic", rules.len())
             } else {

@@ -8,25 +8,10 @@ import { yaml } from '@codemirror/lang-yaml';
 import { lintGutter, setDiagnostics } from '@codemirror/lint';
 import cytoscape from 'cytoscape';
 import examples from 'netreach-examples';
-
-// ---------------------------------------------------------------- worker calls
-const worker = new Worker(new URL('worker.js', import.meta.url), { type: 'module' });
-let nextId = 1;
-const pending = new Map();
-worker.onmessage = (e) => {
-  const p = pending.get(e.data.id);
-  pending.delete(e.data.id);
-  if (!p) return;
-  if (e.data.error) p.reject(new Error(e.data.error));
-  else p.resolve(e.data);
-};
-function call(fn, arg) {
-  const id = nextId++;
-  return new Promise((resolve, reject) => {
-    pending.set(id, { resolve, reject });
-    worker.postMessage({ id, fn, arg });
-  });
-}
+import { $, droppedFiles, el, markdown } from './dom.js';
+import { firstPort, graphElements, graphLayout, graphStyle, workloadKey } from './graph.js';
+import { call } from './rpc.js';
+import { decodeShare, encodeShare, indexOf } from './text.js';
 
 // ---------------------------------------------------------------- state
 const state = {
@@ -40,7 +25,6 @@ const state = {
   rules: [],
 };
 const editorStates = new Map(); // file name → EditorState
-const $ = (id) => document.getElementById(id);
 
 /** A file holding a `kind: ClusterProfile` document is the cluster profile, not a manifest. */
 const isProfile = (f) => /^kind:\s*ClusterProfile\s*$/m.test(f.text);
@@ -54,23 +38,6 @@ function manifests() {
 function request() {
   const profile = state.files.find(isProfile);
   return profile ? { ...manifests(), profileText: profile.text } : manifests();
-}
-
-// ---------------------------------------------------------------- positions
-// The report gives 1-based lines and columns in Unicode code points; CodeMirror counts UTF-16
-// code units from the start of the document.
-function indexOf(text, pos) {
-  let i = 0;
-  for (let line = 1; line < pos.line; line++) {
-    const nl = text.indexOf('\n', i);
-    if (nl < 0) return text.length;
-    i = nl + 1;
-  }
-  for (let c = 1; c < pos.column && i < text.length; c++) {
-    if (text[i] === '\n') break;
-    i += text.codePointAt(i) > 0xffff ? 2 : 1;
-  }
-  return i;
 }
 
 // ---------------------------------------------------------------- editor
@@ -235,12 +202,6 @@ async function applyFix(d) {
   await checkNow();
 }
 
-function el(tag, props = {}, ...children) {
-  const e = document.createElement(tag);
-  Object.assign(e, props);
-  e.append(...children.filter((c) => c !== null && c !== undefined));
-  return e;
-}
 
 function details(d) {
   const box = el('div', { className: 'nr-tip' }, el('strong', {}, `${d.rule} ${d.name}: `), d.message);
@@ -349,20 +310,6 @@ for (const id of ['filter-severity', 'filter-rule', 'filter-object']) $(id).addE
 
 // ---------------------------------------------------------------- connectivity view
 let cy = null;
-const MAX_EDGES = 2000;
-
-function externalLabel(p) {
-  return `${p.first}-${p.last}`;
-}
-function peerId(p) {
-  return p.type === 'workload' ? p.name : `ext:${externalLabel(p)}`;
-}
-
-/** The first port a connection text allows (`TCP 80,UDP 53`, `TCP 1-100`, `All Connections`). */
-function firstPort(conn) {
-  const m = /(TCP|UDP|SCTP) (\d+)/.exec(conn);
-  return m ? { protocol: m[1], port: Number(m[2]) } : { protocol: 'TCP', port: 80 };
-}
 
 async function renderGraph() {
   if (!state.graph) {
@@ -379,85 +326,24 @@ async function renderGraph() {
   }
   const t0 = performance.now();
   const blocked = new Set((state.report?.diagnostics ?? []).filter((d) => /^NR2\d\d$/.test(d.rule) && d.severity === 'error' && d.object).map((d) => `${d.object.namespace}/${d.object.name}`));
-  const names = $('workload-names');
-  names.replaceChildren(...g.workloads.map((w) => el('option', { value: w.name.replace(/\[.*\]$/, '') })));
-  const elements = [];
-  const namespaces = [...new Set(g.workloads.map((w) => w.namespace))].sort();
-  const aggregate = g.connections.length > MAX_EDGES;
-  for (const ns of namespaces) elements.push({ data: { id: `ns:${ns}`, label: ns }, classes: 'namespace' });
-  if (aggregate) {
-    const counts = new Map();
-    const nsOf = (p) => (p.type === 'workload' ? `ns:${p.name.split('/')[0]}` : 'ns:(external)');
-    for (const c of g.connections) {
-      const k = `${nsOf(c.src)}→${nsOf(c.dst)}`;
-      counts.set(k, (counts.get(k) ?? 0) + 1);
-    }
-    if (!namespaces.includes('(external)')) elements.push({ data: { id: 'ns:(external)', label: 'external' }, classes: 'namespace' });
-    let i = 0;
-    for (const [k, n] of counts) {
-      const [source, target] = k.split('→');
-      elements.push({ data: { id: `e${i++}`, source, target, label: `${n} connections` } });
-    }
-    $('graph-note').textContent = `${g.connections.length} allowed connections among ${g.workloads.length} workloads: drawn per namespace. Use Explain for one connection.`;
-  } else {
-    for (const w of g.workloads) {
-      const key = w.name.replace(/\[.*\]$/, '');
-      const cls = [w.ingressIsolated ? 'in-iso' : '', w.egressIsolated ? 'out-iso' : '', blocked.has(key) ? 'blocked' : ''].join(' ');
-      elements.push({ data: { id: w.name, label: w.name.split('/')[1], parent: `ns:${w.namespace}`, workload: w.name }, classes: cls });
-    }
-    const ext = new Set();
-    g.connections.forEach((c, i) => {
-      for (const p of [c.src, c.dst]) {
-        if (p.type === 'external' && !ext.has(peerId(p))) {
-          ext.add(peerId(p));
-          elements.push({ data: { id: peerId(p), label: externalLabel(p) }, classes: 'external' });
-        }
-      }
-      elements.push({ data: { id: `e${i}`, source: peerId(c.src), target: peerId(c.dst), label: c.connections, conn: c.connections } });
-    });
-    $('graph-note').textContent = `${g.workloads.length} workloads, ${g.connections.length} allowed connections. Red: a workload whose declared or required connection is blocked. Click an edge to explain it.`;
-  }
+  $('workload-names').replaceChildren(...g.workloads.map((w) => el('option', { value: workloadKey(w.name) })));
+  const drawn = graphElements(g, blocked);
+  $('graph-note').textContent = drawn.note;
   if (cy) cy.destroy();
-  const big = elements.length > 300;
-  // Large graphs get fixed positions (namespaces on a grid, their workloads inside): a force
-  // layout of hundreds of nodes would hold the main thread for seconds.
-  if (big && !aggregate) {
-    const perRow = Math.ceil(Math.sqrt(namespaces.length || 1));
-    const slot = new Map(namespaces.map((ns, i) => [ns, { x: (i % perRow) * 320, y: Math.floor(i / perRow) * 320, n: 0 }]));
-    let ext = 0;
-    for (const e of elements) {
-      if (e.data.source || e.classes === 'namespace') continue;
-      if (e.classes === 'external') {
-        e.position = { x: ext++ * 160, y: -200 };
-      } else {
-        const s = slot.get(e.data.parent.slice(3));
-        e.position = { x: s.x + (s.n % 3) * 90, y: s.y + Math.floor(s.n / 3) * 90 };
-        s.n++;
-      }
-    }
-  }
   cy = cytoscape({
     container: $('graph'),
-    elements,
-    hideEdgesOnViewport: big,
-    textureOnViewport: big,
-    layout: big ? (aggregate ? { name: 'grid', avoidOverlap: true } : { name: 'preset' }) : { name: 'cose', animate: false, randomize: false, nodeDimensionsIncludeLabels: true },
-    style: [
-      { selector: 'node', style: { label: 'data(label)', 'font-size': 10, 'background-color': '#5b7083', color: '#1b1f24', 'text-valign': 'bottom' } },
-      { selector: '.namespace', style: { 'background-color': '#eef2f6', 'border-color': '#8a96a3', 'border-width': 1, 'text-valign': 'top', 'font-weight': 'bold' } },
-      { selector: '.external', style: { shape: 'round-rectangle', 'background-color': '#a26900' } },
-      { selector: '.in-iso', style: { 'border-width': 3, 'border-color': '#0b57d0' } },
-      { selector: '.blocked', style: { 'background-color': '#b3261e' } },
-      { selector: 'edge', style: { width: 1.5, 'curve-style': 'bezier', 'target-arrow-shape': 'triangle', 'line-color': '#8a96a3', 'target-arrow-color': '#8a96a3', label: big ? '' : 'data(label)', 'font-size': 8, 'text-rotation': 'autorotate' } },
-      { selector: 'edge:selected', style: { 'line-color': '#0b57d0', 'target-arrow-color': '#0b57d0', width: 3 } },
-    ],
+    elements: drawn.elements,
+    hideEdgesOnViewport: drawn.big,
+    textureOnViewport: drawn.big,
+    layout: graphLayout(drawn),
+    style: graphStyle(drawn.big),
   });
   cy.on('tap', 'edge', (e) => {
     const conn = e.target.data('conn');
     if (!conn) return;
     const src = e.target.source();
     const dst = e.target.target();
-    const name = (n) => (n.hasClass('external') ? n.data('label').split('-')[0] : n.id().replace(/\[.*\]$/, ''));
+    const name = (n) => (n.hasClass('external') ? n.data('label').split('-')[0] : workloadKey(n.id()));
     const { protocol, port } = firstPort(conn);
     $('explain-from').value = name(src);
     $('explain-to').value = name(dst);
@@ -504,40 +390,6 @@ $('explain-form').addEventListener('submit', (e) => {
 });
 
 // ---------------------------------------------------------------- rule reference
-function markdown(md) {
-  const box = el('div', { className: 'docs' });
-  const lines = md.split('\n');
-  let para = [];
-  const flush = () => {
-    if (para.length) box.append(inline(el('p'), para.join(' ')));
-    para = [];
-  };
-  for (let i = 0; i < lines.length; i++) {
-    const l = lines[i];
-    if (l.startsWith('```')) {
-      flush();
-      const code = [];
-      for (i++; i < lines.length && !lines[i].startsWith('```'); i++) code.push(lines[i]);
-      box.append(el('pre', {}, el('code', {}, code.join('\n'))));
-    } else if (/^#+ /.test(l)) {
-      flush();
-      box.append(inline(el('h4'), l.replace(/^#+ /, '')));
-    } else if (/^\s*[-*] /.test(l)) {
-      flush();
-      box.append(inline(el('p'), `• ${l.replace(/^\s*[-*] /, '')}`));
-    } else if (!l.trim()) {
-      flush();
-    } else {
-      para.push(l);
-    }
-  }
-  flush();
-  return box;
-}
-function inline(node, text) {
-  text.split(/(`[^`]+`)/).forEach((part) => node.append(part.startsWith('`') && part.endsWith('`') && part.length > 1 ? el('code', {}, part.slice(1, -1)) : part));
-  return node;
-}
 function renderRules() {
   $('rules').replaceChildren(
     ...state.rules.map((r) => {
@@ -560,25 +412,15 @@ async function setView(v) {
 for (const b of document.querySelectorAll('#views [role=tab]')) b.onclick = () => setView(b.dataset.view);
 
 // ---------------------------------------------------------------- share and export
-const unb64url = (s) => Uint8Array.from(atob(s.replace(/-/g, '+').replace(/_/g, '/')), (c) => c.charCodeAt(0));
-
-async function pipe(bytes, stream) {
-  return new Uint8Array(await new Response(new Blob([bytes]).stream().pipeThrough(stream)).arrayBuffer());
-}
 async function shareLink() {
-  const json = JSON.stringify({ files: state.files, active: state.active, view: state.view });
-  const packed = await pipe(new TextEncoder().encode(json), new CompressionStream('deflate-raw'));
-  let s = '';
-  for (let i = 0; i < packed.length; i += 0x8000) s += String.fromCharCode(...packed.subarray(i, i + 0x8000));
-  const hash = `#s=${btoa(s).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')}`;
+  const hash = `#s=${await encodeShare({ files: state.files, active: state.active, view: state.view })}`;
   return `${location.origin}${location.pathname}${hash}`;
 }
 async function restoreFromHash() {
   const m = /^#s=([A-Za-z0-9_-]+)$/.exec(location.hash);
   if (!m) return false;
   try {
-    const json = new TextDecoder().decode(await pipe(unb64url(m[1]), new DecompressionStream('deflate-raw')));
-    const s = JSON.parse(json);
+    const s = await decodeShare(m[1]);
     loadFiles(s.files ?? [], s.active ?? 0);
     await setView(s.view ?? 'findings');
     return true;
@@ -619,20 +461,6 @@ $('export-sarif').onclick = async () => {
 };
 
 // ---------------------------------------------------------------- drag and drop
-async function readEntry(entry, prefix, out) {
-  if (entry.isFile) {
-    if (!/\.(ya?ml|json)$/i.test(entry.name)) return;
-    const file = await new Promise((ok, fail) => entry.file(ok, fail));
-    out.push({ name: prefix + entry.name, text: await file.text() });
-  } else if (entry.isDirectory) {
-    const reader = entry.createReader();
-    for (;;) {
-      const batch = await new Promise((ok, fail) => reader.readEntries(ok, fail));
-      if (!batch.length) break;
-      for (const e of batch) await readEntry(e, `${prefix}${entry.name}/`, out);
-    }
-  }
-}
 document.addEventListener('dragover', (e) => {
   e.preventDefault();
   document.body.classList.add('dragging');
@@ -641,15 +469,7 @@ document.addEventListener('dragleave', () => document.body.classList.remove('dra
 document.addEventListener('drop', async (e) => {
   e.preventDefault();
   document.body.classList.remove('dragging');
-  const out = [];
-  const items = [...(e.dataTransfer?.items ?? [])];
-  const entries = items.map((i) => i.webkitGetAsEntry?.()).filter(Boolean);
-  if (entries.length) {
-    for (const entry of entries) await readEntry(entry, '', out);
-  } else {
-    for (const f of e.dataTransfer?.files ?? []) out.push({ name: f.name, text: await f.text() });
-  }
-  out.sort((a, b) => a.name.localeCompare(b.name));
+  const out = await droppedFiles(e.dataTransfer);
   if (out.length) loadFiles(out);
 });
 

@@ -38,7 +38,7 @@ pub use files::{file_uri, is_manifest, uri_path};
 /// Editor settings (section `netreach`), applied over `.netreach.yaml`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
-pub struct Settings {
+pub struct EditorSettings {
     /// Cluster profile file; relative paths start at the workspace root.
     pub profile: Option<String>,
     /// Namespace for objects without one.
@@ -52,12 +52,12 @@ pub struct Settings {
     pub debounce_ms: Option<u64>,
 }
 
-impl Settings {
+impl EditorSettings {
     /// Read the `netreach` section, or the settings object itself when it has no such key.
-    fn from_value(v: &serde_json::Value) -> Result<Settings, String> {
+    fn from_value(v: &serde_json::Value) -> Result<EditorSettings, String> {
         let section = v.get("netreach").unwrap_or(v);
         if section.is_null() {
-            return Ok(Settings::default());
+            return Ok(EditorSettings::default());
         }
         serde_json::from_value(section.clone()).map_err(|e| format!("netreach settings: {e}"))
     }
@@ -78,7 +78,7 @@ pub struct Server {
     disk: BTreeMap<String, String>,
     /// Open buffers, by URI: (version, text).
     open: BTreeMap<String, (i32, String)>,
-    settings: Settings,
+    settings: EditorSettings,
     options: Options,
     exclude: Project,
     docs_base: String,
@@ -229,7 +229,7 @@ impl Server {
             root,
             disk: BTreeMap::new(),
             open: BTreeMap::new(),
-            settings: Settings::default(),
+            settings: EditorSettings::default(),
             options: Options::default(),
             exclude: Project::default(),
             docs_base: String::new(),
@@ -240,7 +240,7 @@ impl Server {
             outbox: Vec::new(),
         };
         if let Some(v) = &params.initialization_options {
-            match Settings::from_value(v) {
+            match EditorSettings::from_value(v) {
                 Ok(set) => s.settings = set,
                 Err(e) => s.show_error(&e),
             }
@@ -455,7 +455,7 @@ impl Server {
             }
             DidChangeConfiguration::METHOD => {
                 if let Ok(p) = n.extract::<lsp_types::DidChangeConfigurationParams>(DidChangeConfiguration::METHOD) {
-                    match Settings::from_value(&p.settings) {
+                    match EditorSettings::from_value(&p.settings) {
                         Ok(s) => {
                             self.settings = s;
                             self.configure();

@@ -15,7 +15,7 @@ use std::fmt;
 use std::net::IpAddr;
 
 use k8s_openapi::api::core::v1::{PodSpec, ServiceSpec};
-use k8s_openapi::api::networking::v1::{IngressSpec, NetworkPolicySpec};
+use k8s_openapi::api::networking::v1::IngressSpec;
 use k8s_openapi::api::rbac::v1::Subject;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -690,21 +690,7 @@ impl Workspace {
             }
         };
         if kind.ends_with("List") && implied.is_none() {
-            let item_kind = kind.strip_suffix("List").filter(|k| !k.is_empty());
-            match map.get("items") {
-                Some(Value::Array(items)) => {
-                    for (i, item) in items.iter().enumerate() {
-                        let child = ObjRef { doc: obj.doc, base: join_index(&obj.path("items"), i) };
-                        let implied = Some(item_kind.map_or(("", ""), |k| (k, api_version.as_str())));
-                        self.load_value(item, child, options, seen, implied);
-                    }
-                }
-                Some(Value::Null) | None => {}
-                Some(other) => {
-                    let found = type_name(other);
-                    self.problem(ProblemKind::Object, &obj, "items", format!("`items` must be a list, found {found}"), None);
-                }
-            }
+            self.load_list(map, &obj, &kind, &api_version, options, seen);
             return;
         }
         let Some(expected) = served_api_version(&kind) else {
@@ -744,112 +730,89 @@ impl Workspace {
             self.suppressions.push(Suppression { id: id.clone(), obj: obj.clone(), rules });
         }
         let ns = namespace.clone().unwrap_or_default();
-        let loaded = match kind.as_str() {
+        if self.load_kind(&kind, map, &obj, &meta, id.clone(), ns) {
+            self.objects += 1;
+            seen.entry((kind, namespace, name)).or_default().push((obj, id));
+        }
+    }
+
+    /// The items of a typed list (`PodList`, `List`): each loads as an object of the item kind
+    /// (none for a plain `List`, whose items name their own).
+    fn load_list(&mut self, map: &serde_json::Map<String, Value>, obj: &ObjRef, kind: &str, api_version: &str, options: &LoadOptions, seen: &mut Seen) {
+        let item_kind = kind.strip_suffix("List").filter(|k| !k.is_empty());
+        match map.get("items") {
+            Some(Value::Array(items)) => {
+                for (i, item) in items.iter().enumerate() {
+                    let child = ObjRef { doc: obj.doc, base: join_index(&obj.path("items"), i) };
+                    let implied = Some(item_kind.map_or(("", ""), |k| (k, api_version)));
+                    self.load_value(item, child, options, seen, implied);
+                }
+            }
+            Some(Value::Null) | None => {}
+            Some(other) => {
+                let found = type_name(other);
+                self.problem(ProblemKind::Object, obj, "items", format!("`items` must be a list, found {found}"), None);
+            }
+        }
+    }
+
+    /// Build the typed object of one `kind` (already known to be served) into its list;
+    /// false when its spec does not deserialize (the problem is recorded).
+    fn load_kind(&mut self, kind: &str, map: &serde_json::Map<String, Value>, obj: &ObjRef, meta: &Meta, id: ObjectId, ns: String) -> bool {
+        let name = id.name.clone();
+        let namespace = id.namespace.clone();
+        let annotations = || meta.annotations.clone().unwrap_or_default();
+        let spec = map.get("spec");
+        match kind {
             "Namespace" => {
                 let mut labels = meta.labels.clone().unwrap_or_default();
                 labels.insert(NAMESPACE_NAME_LABEL.into(), name.clone());
-                self.namespaces.insert(name.clone(), Namespace { name: name.clone(), labels, obj: Some(obj.clone()) });
+                self.namespaces.insert(name.clone(), Namespace { name, labels, obj: Some(obj.clone()) });
                 true
             }
-            "NetworkPolicy" => match self.typed::<NetworkPolicySpec>(map.get("spec"), &obj, "spec") {
-                Some(spec) => {
-                    self.policies.push(NetworkPolicy::new(id.clone(), obj.clone(), ns, name.clone(), spec));
-                    true
-                }
-                None => false,
-            },
-            "Service" => match self.typed::<ServiceSpec>(map.get("spec"), &obj, "spec") {
-                Some(spec) => {
-                    self.services.push(Service { id: id.clone(), obj: obj.clone(), namespace: ns, spec });
-                    true
-                }
-                None => false,
-            },
-            "Ingress" => match self.typed::<IngressSpec>(with_path_types(map.get("spec")).as_ref(), &obj, "spec") {
-                Some(spec) => {
-                    let annotations = meta.annotations.clone().unwrap_or_default();
-                    self.ingresses.push(Ingress { id: id.clone(), obj: obj.clone(), namespace: ns, annotations, spec });
-                    true
-                }
-                None => false,
-            },
-            "RoleBinding" | "ClusterRoleBinding" => match self.typed::<Vec<Subject>>(map.get("subjects"), &obj, "subjects") {
-                Some(subjects) => {
-                    self.bindings.push(Binding { id: id.clone(), obj: obj.clone(), namespace: namespace.clone(), subjects });
-                    true
-                }
-                None => false,
-            },
-            "Issuer" | "ClusterIssuer" => match self.typed::<IssuerSpec>(map.get("spec"), &obj, "spec") {
-                Some(spec) => {
-                    self.issuers.push(Issuer { id: id.clone(), obj: obj.clone(), namespace: namespace.clone(), spec });
-                    true
-                }
-                None => false,
-            },
-            "IngressClass" => match self.typed::<k8s_openapi::api::networking::v1::IngressClassSpec>(map.get("spec"), &obj, "spec") {
-                Some(spec) => {
-                    let default = meta.annotations.as_ref().and_then(|a| a.get("ingressclass.kubernetes.io/is-default-class")).is_some_and(|v| v == "true");
-                    self.ingress_classes.push(IngressClass { id: id.clone(), obj: obj.clone(), controller: spec.controller, default });
-                    true
-                }
-                None => false,
-            },
+            "NetworkPolicy" => self.load_spec(spec, obj, "spec", |m, spec| m.policies.push(NetworkPolicy::new(id, obj.clone(), ns, name, spec))),
+            "Service" => self.load_spec(spec, obj, "spec", |m, spec| m.services.push(Service { id, obj: obj.clone(), namespace: ns, spec })),
+            "Ingress" => self.load_spec(with_path_types(spec).as_ref(), obj, "spec", |m, spec| {
+                m.ingresses.push(Ingress { id, obj: obj.clone(), namespace: ns, annotations: annotations(), spec });
+            }),
+            "RoleBinding" | "ClusterRoleBinding" => self.load_spec(map.get("subjects"), obj, "subjects", |m, subjects| {
+                m.bindings.push(Binding { id, obj: obj.clone(), namespace, subjects });
+            }),
+            "Issuer" | "ClusterIssuer" => self.load_spec(spec, obj, "spec", |m, spec| m.issuers.push(Issuer { id, obj: obj.clone(), namespace, spec })),
+            "IngressClass" => self.load_spec(spec, obj, "spec", |m, spec: k8s_openapi::api::networking::v1::IngressClassSpec| {
+                let default = annotations().get("ingressclass.kubernetes.io/is-default-class").is_some_and(|v| v == "true");
+                m.ingress_classes.push(IngressClass { id, obj: obj.clone(), controller: spec.controller, default });
+            }),
             "ServiceEntry" => {
-                let spec = self.typed::<ServiceEntrySpec>(map.get("spec"), &obj, "spec");
-                let status = self.typed::<istio::ServiceEntryStatus>(map.get("status"), &obj, "status");
-                match (spec, status) {
-                    (Some(mut spec), Some(status)) => {
-                        spec.allocated = status.addresses.into_iter().map(|a| a.value).filter(|v| !v.is_empty()).collect();
-                        self.service_entries.push(IstioObject { id: id.clone(), obj: obj.clone(), namespace: ns, spec });
-                        true
-                    }
-                    _ => false,
-                }
+                let spec = self.typed::<ServiceEntrySpec>(spec, obj, "spec");
+                let status = self.typed::<istio::ServiceEntryStatus>(map.get("status"), obj, "status");
+                let (Some(mut spec), Some(status)) = (spec, status) else { return false };
+                spec.allocated = status.addresses.into_iter().map(|a| a.value).filter(|v| !v.is_empty()).collect();
+                self.service_entries.push(IstioObject { id, obj: obj.clone(), namespace: ns, spec });
+                true
             }
-            "Sidecar" => match self.typed::<SidecarSpec>(map.get("spec"), &obj, "spec") {
-                Some(spec) => {
-                    self.sidecars.push(IstioObject { id: id.clone(), obj: obj.clone(), namespace: ns, spec });
-                    true
-                }
-                None => false,
-            },
-            "DestinationRule" => match self.typed::<DestinationRuleSpec>(map.get("spec"), &obj, "spec") {
-                Some(spec) => {
-                    self.destination_rules.push(IstioObject { id: id.clone(), obj: obj.clone(), namespace: ns, spec });
-                    true
-                }
-                None => false,
-            },
-            "ConfigMap" => match self.typed::<BTreeMap<String, String>>(map.get("data"), &obj, "data") {
-                Some(data) => {
-                    self.config_maps.push(ConfigMap { id: id.clone(), obj: obj.clone(), namespace: ns, data });
-                    true
-                }
-                None => false,
-            },
-            "Certificate" => match self.typed::<CertificateSpec>(map.get("spec"), &obj, "spec") {
-                Some(spec) => {
-                    let labels = meta.labels.clone().unwrap_or_default();
-                    self.certificates.push(Certificate { id: id.clone(), obj: obj.clone(), namespace: ns, labels, spec });
-                    true
-                }
-                None => false,
-            },
-            REQUIREMENTS_KIND => match self.typed::<requirement::RequirementsSpec>(map.get("spec"), &obj, "spec") {
-                Some(spec) => {
-                    let r = Requirements::new(id.clone(), obj.clone(), ns, &spec);
-                    self.requirements.push(r);
-                    true
-                }
-                None => false,
-            },
-            "Pod" => self.load_pod(map, &obj, &meta, id.clone(), ns),
-            _ => self.load_template(map, &obj, &meta, id.clone(), ns),
-        };
-        if loaded {
-            self.objects += 1;
-            seen.entry((kind, namespace, name)).or_default().push((obj, id));
+            "Sidecar" => self.load_spec(spec, obj, "spec", |m, spec| m.sidecars.push(IstioObject { id, obj: obj.clone(), namespace: ns, spec })),
+            "DestinationRule" => self.load_spec(spec, obj, "spec", |m, spec| m.destination_rules.push(IstioObject { id, obj: obj.clone(), namespace: ns, spec })),
+            "ConfigMap" => self.load_spec(map.get("data"), obj, "data", |m, data| m.config_maps.push(ConfigMap { id, obj: obj.clone(), namespace: ns, data })),
+            "Certificate" => self.load_spec(spec, obj, "spec", |m, spec| {
+                let labels = meta.labels.clone().unwrap_or_default();
+                m.certificates.push(Certificate { id, obj: obj.clone(), namespace: ns, labels, spec });
+            }),
+            REQUIREMENTS_KIND => self.load_spec(spec, obj, "spec", |m, spec| m.requirements.push(Requirements::new(id, obj.clone(), ns, &spec))),
+            "Pod" => self.load_pod(map, obj, meta, id, ns),
+            _ => self.load_template(map, obj, meta, id, ns),
+        }
+    }
+
+    /// Deserialize `value` (the object's `field`) and hand it to `keep`; false, with the
+    /// problem recorded, when it does not deserialize.
+    fn load_spec<T: DeserializeOwned + Default>(&mut self, value: Option<&Value>, obj: &ObjRef, field: &str, keep: impl FnOnce(&mut Self, T)) -> bool {
+        match self.typed::<T>(value, obj, field) {
+            Some(spec) => {
+                keep(self, spec);
+                true
+            }
+            None => false,
         }
     }
 

@@ -5,7 +5,7 @@ use std::net::IpAddr;
 
 use serde::Serialize;
 
-use super::{block_contains, policy_rules, resolve_named_in, Direction, Engine};
+use super::{block_contains, resolve_named_in, Direction, Engine};
 use crate::model::{
     ContainerPort, Labels, NamespaceScope, Peer, PeerKind, PortMatch, PortSel, Protocol, Workload, Workspace, NAMESPACE_NAME_LABEL,
 };
@@ -167,7 +167,7 @@ impl Engine<'_> {
         (0..ws.policies.len())
             .filter(|&i| {
                 ws.policies.get(i).is_some_and(|p| {
-                    p.namespace == namespace && Direction::of(dir, p).0 && p.pod_selector.matches(labels)
+                    p.namespace == namespace && dir.isolates(p) && p.pod_selector.matches(labels)
                 })
             })
             .collect()
@@ -217,27 +217,27 @@ impl Engine<'_> {
         let view = View::of(ws, other);
         for &pi in isolating.iter() {
             let Some(p) = ws.policies.get(pi) else { continue };
-            let rules = policy_rules(p, dir);
+            let rules = dir.rules(p);
             if rules.is_empty() {
                 reasons.push(format!("{} has no {d} rules: it allows no {d} traffic", p.qualified_name()));
                 continue;
             }
             for r in rules {
                 let peer = match &r.peers {
-                    None => Ok(format!("no `{}`: any peer", if dir == Direction::Egress { "to" } else { "from" })),
+                    None => Match::Yes(format!("no `{}`: any peer", if dir == Direction::Egress { "to" } else { "from" })),
                     Some(peers) => match_peers(p.namespace.as_str(), peers, &view),
                 };
                 let ports = match &r.ports {
-                    None => Ok("no `ports`: any port".to_string()),
+                    None => Match::Yes("no `ports`: any port".to_string()),
                     Some(ps) => match_ports(ps, protocol, port, dst_ports.map(|ports| (ports, view_name(&view, dir, name)))),
                 };
                 let at = format!("{} {}", p.qualified_name(), r.path);
                 match (peer, ports) {
-                    (Ok(pw), Ok(po)) => {
+                    (Match::Yes(pw), Match::Yes(po)) => {
                         reasons.push(format!("allowed by {at} ({pw}; {po})"));
                         allowed_by.push(at);
                     }
-                    (Err(why), _) | (Ok(_), Err(why)) => reasons.push(format!("{at} does not match: {why}")),
+                    (Match::No(why), _) | (Match::Yes(_), Match::No(why)) => reasons.push(format!("{at} does not match: {why}")),
                 }
             }
         }
@@ -299,8 +299,16 @@ impl<'a> View<'a> {
     }
 }
 
-/// Ok(how the first matching peer matches) or Err(why none does).
-fn match_peers(policy_ns: &str, peers: &[Peer], other: &View<'_>) -> Result<String, String> {
+/// Whether a rule's peers (or ports) match the connection, in words either way.
+enum Match {
+    /// How it matches.
+    Yes(String),
+    /// Why nothing matches.
+    No(String),
+}
+
+/// How the first matching peer matches, or why none does.
+fn match_peers(policy_ns: &str, peers: &[Peer], other: &View<'_>) -> Match {
     let mut why = Vec::new();
     let field = |p: &Peer| p.path.rsplit('.').next().unwrap_or(&p.path).to_string();
     for peer in peers {
@@ -311,11 +319,11 @@ fn match_peers(policy_ns: &str, peers: &[Peer], other: &View<'_>) -> Result<Stri
             (PeerKind::Pods { .. }, View::Host(h) | View::Internet(h)) => {
                 why.push(format!("{f} selects pods, and {h} is outside the cluster"))
             }
-            (PeerKind::Pods { .. }, View::Unknown(h)) => return Ok(format!("{f} may select {h}")),
-            (PeerKind::IpBlock { cidr, .. }, View::Unknown(h)) => return Ok(format!("{f} ipBlock {cidr} may contain {h}")),
+            (PeerKind::Pods { .. }, View::Unknown(h)) => return Match::Yes(format!("{f} may select {h}")),
+            (PeerKind::IpBlock { cidr, .. }, View::Unknown(h)) => return Match::Yes(format!("{f} ipBlock {cidr} may contain {h}")),
             (PeerKind::IpBlock { cidr, .. }, View::Internet(h)) => {
                 if cidr.prefix_len() == 0 {
-                    return Ok(format!("{f} ipBlock {cidr} spans every address, including {h}"));
+                    return Match::Yes(format!("{f} ipBlock {cidr} spans every address, including {h}"));
                 }
                 why.push(format!("{f} ipBlock {cidr} covers only part of the address space, and {h} can be anywhere"));
             }
@@ -344,13 +352,13 @@ fn match_peers(policy_ns: &str, peers: &[Peer], other: &View<'_>) -> Result<Stri
                     continue;
                 }
                 if pods.matches(labels) {
-                    return Ok(format!("{f} selects {display}"));
+                    return Match::Yes(format!("{f} selects {display}"));
                 }
                 why.push(format!("{f} podSelector `{pods}` does not match the labels of {display}"));
             }
             (PeerKind::IpBlock { cidr, except }, View::Ip(ip)) => {
                 if block_contains(cidr, except, *ip) {
-                    return Ok(format!("{f} ipBlock {cidr} contains {ip}"));
+                    return Match::Yes(format!("{f} ipBlock {cidr} contains {ip}"));
                 }
                 match except.iter().find(|e| e.contains(ip)) {
                     Some(e) => why.push(format!("{f} ipBlock {cidr} excepts {e}, which contains {ip}")),
@@ -358,17 +366,17 @@ fn match_peers(policy_ns: &str, peers: &[Peer], other: &View<'_>) -> Result<Stri
                 }
             }
             (PeerKind::IpBlock { cidr, .. }, View::Host(h)) => {
-                return Ok(format!("{f} ipBlock {cidr} may contain the address of {h} (host names are not resolved)"));
+                return Match::Yes(format!("{f} ipBlock {cidr} may contain the address of {h} (host names are not resolved)"));
             }
             (PeerKind::IpBlock { cidr, except }, View::Pod { display, ips, ranges, .. }) => {
                 if let Some(ip) = ips.iter().find(|ip| block_contains(cidr, except, **ip)) {
-                    return Ok(format!("{f} ipBlock {cidr} contains the pod IP {ip} of {display}"));
+                    return Match::Yes(format!("{f} ipBlock {cidr} contains the pod IP {ip} of {display}"));
                 }
                 if let Some(ranges) = ranges {
                     let covers = |r: &ipnet::IpNet| cidr.contains(r) && !except.iter().any(|e| e.contains(r) || r.contains(e));
                     let whole = cidr.prefix_len() == 0 && except.is_empty();
                     if (ranges.is_empty() && whole) || (!ranges.is_empty() && ranges.iter().all(covers)) {
-                        return Ok(format!("{f} ipBlock {cidr} covers the pod network of {display}"));
+                        return Match::Yes(format!("{f} ipBlock {cidr} covers the pod network of {display}"));
                     }
                     why.push(format!("{f} ipBlock {cidr} does not cover the pod network of {display} (profile `podCIDRs`)"));
                     continue;
@@ -381,12 +389,12 @@ fn match_peers(policy_ns: &str, peers: &[Peer], other: &View<'_>) -> Result<Stri
             }
         }
     }
-    Err(why.join("; "))
+    Match::No(why.join("; "))
 }
 
-/// Ok(which port item matches) or Err(why none does). Named ports resolve on `dst` (its
+/// Which port item matches, or why none does. Named ports resolve on `dst` (its
 /// declared ports and how to name it); without one they never match.
-fn match_ports(ports: &[PortMatch], protocol: Protocol, port: u16, dst: Option<(&[ContainerPort], String)>) -> Result<String, String> {
+fn match_ports(ports: &[PortMatch], protocol: Protocol, port: u16, dst: Option<(&[ContainerPort], String)>) -> Match {
     let mut seen = Vec::new();
     for p in ports {
         let f = p.path.rsplit('.').next().unwrap_or(&p.path).to_string();
@@ -395,13 +403,13 @@ fn match_ports(ports: &[PortMatch], protocol: Protocol, port: u16, dst: Option<(
             continue;
         }
         match &p.port {
-            PortSel::All => return Ok(format!("{f} allows all {protocol} ports")),
-            PortSel::Range(a, b) if *a <= port && port <= *b => return Ok(format!("{f} allows {p}")),
+            PortSel::All => return Match::Yes(format!("{f} allows all {protocol} ports")),
+            PortSel::Range(a, b) if *a <= port && port <= *b => return Match::Yes(format!("{f} allows {p}")),
             PortSel::Named(n) => match &dst {
                 Some((declared, who)) => {
                     let found = resolve_named_in(declared, protocol, n);
                     if found.contains(&port) {
-                        return Ok(format!("{f} named port {n:?} is {protocol} {port} on {who}"));
+                        return Match::Yes(format!("{f} named port {n:?} is {protocol} {port} on {who}"));
                     }
                     if found.is_empty() {
                         seen.push(format!("{protocol} port named {n:?} (not declared by {who})"));
@@ -415,5 +423,5 @@ fn match_ports(ports: &[PortMatch], protocol: Protocol, port: u16, dst: Option<(
             _ => seen.push(p.to_string()),
         }
     }
-    Err(format!("{protocol} {port} is not among the allowed ports [{}]", seen.join(", ")))
+    Match::No(format!("{protocol} {port} is not among the allowed ports [{}]", seen.join(", ")))
 }

@@ -38,12 +38,20 @@ impl Direction {
         }
     }
 
-    /// Whether `p` isolates this direction (effective policyTypes), and its rules for it as
-    /// written (kept even when the direction is not isolated).
-    pub fn of(self, p: &NetworkPolicy) -> (bool, &[PolicyRule]) {
+    /// Whether `p` isolates this direction (its effective policyTypes name it).
+    pub fn isolates(self, p: &NetworkPolicy) -> bool {
         match self {
-            Direction::Ingress => (p.policy_types.ingress, &p.ingress),
-            Direction::Egress => (p.policy_types.egress, &p.egress),
+            Direction::Ingress => p.policy_types.ingress,
+            Direction::Egress => p.policy_types.egress,
+        }
+    }
+
+    /// The rules of `p` for this direction as written, kept even when `p` does not isolate
+    /// the direction (then they have no effect).
+    pub fn rules(self, p: &NetworkPolicy) -> &[PolicyRule] {
+        match self {
+            Direction::Ingress => &p.ingress,
+            Direction::Egress => &p.egress,
         }
     }
 }
@@ -533,12 +541,4 @@ fn compile_ports(ports: Option<&[PortMatch]>) -> (ConnSet, Vec<(Protocol, String
         }
     }
     (fixed, named)
-}
-
-/// The policies and rules of one workload, for explanations.
-pub(crate) fn policy_rules(p: &NetworkPolicy, dir: Direction) -> &[PolicyRule] {
-    match dir {
-        Direction::Ingress => &p.ingress,
-        Direction::Egress => &p.egress,
-    }
 }

@@ -70,7 +70,7 @@ impl Rule for NamedPortUndeclared {
         let meta = Self::META;
         for (pi, p) in cx.reported_indexed(&cx.ws.policies) {
             let named = |dir: Direction| {
-                dir.of(p).1.iter().enumerate().flat_map(move |(ri, r)| {
+                dir.rules(p).iter().enumerate().flat_map(move |(ri, r)| {
                     r.ports.iter().flatten().filter_map(move |m| match (&m.port, m.protocol) {
                         (PortSel::Named(n), Some(proto)) => Some((ri, r, m, n.clone(), proto)),
                         _ => None,
@@ -86,7 +86,7 @@ impl Rule for NamedPortUndeclared {
                 continue;
             }
             for dir in [Direction::Ingress, Direction::Egress] {
-                if !dir.of(p).0 {
+                if !dir.isolates(p) {
                     continue;
                 }
                 for (ri, rule, item, name, proto) in named(dir) {

@@ -54,7 +54,7 @@ impl Rule for NamespaceNameLabel {
         let namespaces = known_namespaces(cx);
         for p in cx.reported(&cx.ws.policies) {
             for dir in [Direction::Ingress, Direction::Egress] {
-                for rule in dir.of(p).1 {
+                for rule in dir.rules(p) {
                     for peer in rule.peers.iter().flatten() {
                         let PeerKind::Pods { namespaces: NamespaceScope::Selected(sel), .. } = &peer.kind else { continue };
                         for r in &sel.requirements {

@@ -111,6 +111,7 @@ impl Rule for NoDefaultDeny {
 
 /// Whether `p` is a default-deny for `dir`: selects every pod, isolates `dir`, allows nothing in it.
 fn denies_all(p: &NetworkPolicy, dir: Direction) -> bool {
-    let (isolates, rules) = dir.of(p);
+    let isolates = dir.isolates(p);
+    let rules = dir.rules(p);
     p.pod_selector.is_everything() && isolates && rules.is_empty()
 }

@@ -1,7 +1,7 @@
 use std::collections::BTreeSet;
 
 use super::helpers::{known_namespaces, names_by_missing_label};
-use crate::model::{NamespaceScope, NetworkPolicy, PeerKind, Requirement, Selector, NAMESPACE_NAME_LABEL};
+use crate::model::{NamespaceScope, NetworkPolicy, Peer, PeerKind, Requirement, Selector, NAMESPACE_NAME_LABEL};
 use crate::netpol::Direction;
 use crate::Severity;
 use crate::rules::{declare_rule, Context, Diagnostics, Rule};
@@ -94,87 +94,115 @@ declare_rule! {
 
 impl Rule for PeerSelectsNothing {
     fn check(cx: &Context<'_>, out: &mut Diagnostics) {
-        let meta = Self::META;
         let namespaces = known_namespaces(cx);
-        let pod_keys: BTreeSet<&str> = cx.ws.workloads.iter().flat_map(|w| w.labels.keys().map(String::as_str)).collect();
-        let ns_keys: BTreeSet<&str> = namespaces.iter().flat_map(|(_, l)| l.keys().map(String::as_str)).collect();
-        let runtime = cx.runtime_pods();
+        let scan = Scan::new(cx, &namespaces);
         for p in cx.reported(&cx.ws.policies) {
+            let peers = [Direction::Ingress, Direction::Egress].into_iter().flat_map(|dir| dir.rules(p)).flat_map(|r| r.peers.iter().flatten());
             let mut blind = false;
-            for dir in [Direction::Ingress, Direction::Egress] {
-                for rule in dir.of(p).1 {
-                    for peer in rule.peers.iter().flatten() {
-                        let PeerKind::Pods { namespaces: scope, pods } = &peer.kind else { continue };
-                        let nsel_path = format!("{}.namespaceSelector", peer.path);
-                        let psel_path = format!("{}.podSelector", peer.path);
-                        // Negative requirements on keys nobody carries select everything.
-                        if let NamespaceScope::Selected(sel) = scope {
-                            typo(out, &meta, p, sel, &ns_keys, &nsel_path, "namespace");
-                        }
-                        typo(out, &meta, p, pods, &pod_keys, &psel_path, "pod");
-                        let in_scope: Vec<&str> = match scope {
-                            NamespaceScope::Own(ns) => vec![ns.as_str()],
-                            NamespaceScope::Selected(sel) => {
-                                if sel.invalid.is_some() {
-                                    continue;
-                                }
-                                let hit: Vec<&str> = namespaces.iter().filter(|(_, l)| sel.matches(l)).map(|(n, _)| *n).collect();
-                                if hit.is_empty() {
-                                    if names_by_missing_label(sel, &namespaces) {
-                                        continue;
-                                    }
-                                    if cx.ws.coverage == crate::model::Coverage::Object {
-                                        blind = true;
-                                        continue;
-                                    }
-                                    let d = out.report(
-                                        &meta,
-                                        p,
-                                        &nsel_path,
-                                        format!("`{}` of NetworkPolicy `{}` selects no namespace: no namespace of the input or the profile has labels matching {sel}", peer.path, p.qualified_name()),
-                                    );
-                                    d.why(format!("namespaces known: {}", namespaces.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")));
-                                    d.help(format!("select namespaces by `{NAMESPACE_NAME_LABEL}`, which the API server sets on every namespace"));
-                                    continue;
-                                }
-                                hit
-                            }
-                        };
-                        if pods.invalid.is_some() || pods.is_everything() {
-                            continue;
-                        }
-                        if in_scope.iter().any(|ns| !cx.sees_namespace(ns)) {
-                            blind = true;
-                            continue;
-                        }
-                        let workloads = in_scope
-                            .iter()
-                            .flat_map(|ns| cx.engine.workloads_in(ns))
-                            .any(|&i| cx.ws.workloads.get(i).is_some_and(|w| pods.matches(&w.labels)));
-                        let known = runtime.iter().any(|(ns, l)| in_scope.contains(ns) && pods.matches(l));
-                        if workloads || known {
-                            continue;
-                        }
-                        let d = out.report(
-                            &meta,
-                            p,
-                            &psel_path,
-                            format!(
-                                "`{}` of NetworkPolicy `{}` selects no pod: no workload in {} has labels matching {pods}",
-                                peer.path,
-                                p.qualified_name(),
-                                in_scope.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
-                            ),
-                        );
-                        d.help("make the podSelector match the pod template labels of the workloads meant");
-                    }
-                }
+            for peer in peers {
+                blind |= scan.peer(out, p, peer) == Seen::Partly;
             }
             if blind {
                 let what = format!("whether the peers of NetworkPolicy `{}` select any pod", p.qualified_name());
-                out.unverifiable(&meta, Some(p.id.clone()), cx.at(&p.obj, "spec"), &what, &cx.ws.coverage);
+                out.unverifiable(&Self::META, Some(p.id.clone()), cx.at(&p.obj, "spec"), &what, &cx.ws.coverage);
             }
         }
+    }
+}
+
+/// Whether the input showed enough to check a peer.
+#[derive(PartialEq, Eq)]
+enum Seen {
+    Fully,
+    Partly,
+}
+
+/// What every peer is checked against: the known namespaces, pods and label keys.
+struct Scan<'c> {
+    cx: &'c Context<'c>,
+    namespaces: &'c [(&'c str, crate::model::Labels)],
+    pod_keys: BTreeSet<&'c str>,
+    ns_keys: BTreeSet<&'c str>,
+    runtime: Vec<(&'c str, crate::model::Labels)>,
+}
+
+impl<'c> Scan<'c> {
+    fn new(cx: &'c Context<'c>, namespaces: &'c [(&'c str, crate::model::Labels)]) -> Self {
+        let pod_keys = cx.ws.workloads.iter().flat_map(|w| w.labels.keys().map(String::as_str)).collect();
+        let ns_keys = namespaces.iter().flat_map(|(_, l)| l.keys().map(String::as_str)).collect();
+        Scan { cx, namespaces, pod_keys, ns_keys, runtime: cx.runtime_pods() }
+    }
+
+    /// Report what `peer` of `p` selects wrongly.
+    fn peer(&self, out: &mut Diagnostics, p: &NetworkPolicy, peer: &Peer) -> Seen {
+        let PeerKind::Pods { namespaces: scope, pods } = &peer.kind else { return Seen::Fully };
+        let meta = PeerSelectsNothing::META;
+        let psel_path = format!("{}.podSelector", peer.path);
+        // Negative requirements on keys nobody carries select everything.
+        if let NamespaceScope::Selected(sel) = scope {
+            typo(out, &meta, p, sel, &self.ns_keys, &format!("{}.namespaceSelector", peer.path), "namespace");
+        }
+        typo(out, &meta, p, pods, &self.pod_keys, &psel_path, "pod");
+        let in_scope = match scope {
+            NamespaceScope::Own(ns) => vec![ns.as_str()],
+            NamespaceScope::Selected(sel) => match self.selected_namespaces(out, p, peer, sel) {
+                Ok(hit) => hit,
+                Err(seen) => return seen,
+            },
+        };
+        if pods.invalid.is_some() || pods.is_everything() {
+            return Seen::Fully;
+        }
+        if in_scope.iter().any(|ns| !self.cx.sees_namespace(ns)) {
+            return Seen::Partly;
+        }
+        let workloads = in_scope
+            .iter()
+            .flat_map(|ns| self.cx.engine.workloads_in(ns))
+            .any(|&i| self.cx.ws.workloads.get(i).is_some_and(|w| pods.matches(&w.labels)));
+        let known = self.runtime.iter().any(|(ns, l)| in_scope.contains(ns) && pods.matches(l));
+        if !workloads && !known {
+            let d = out.report(
+                &meta,
+                p,
+                &psel_path,
+                format!(
+                    "`{}` of NetworkPolicy `{}` selects no pod: no workload in {} has labels matching {pods}",
+                    peer.path,
+                    p.qualified_name(),
+                    in_scope.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
+                ),
+            );
+            d.help("make the podSelector match the pod template labels of the workloads meant");
+        }
+        Seen::Fully
+    }
+
+    /// The namespaces `sel` selects; when none, the finding is reported (or the input cannot
+    /// tell) and the peer needs no further check.
+    fn selected_namespaces(&self, out: &mut Diagnostics, p: &NetworkPolicy, peer: &Peer, sel: &Selector) -> Result<Vec<&'c str>, Seen> {
+        if sel.invalid.is_some() {
+            return Err(Seen::Fully);
+        }
+        let hit: Vec<&str> = self.namespaces.iter().filter(|(_, l)| sel.matches(l)).map(|(n, _)| *n).collect();
+        if !hit.is_empty() {
+            return Ok(hit);
+        }
+        if names_by_missing_label(sel, self.namespaces) {
+            return Err(Seen::Fully);
+        }
+        if self.cx.ws.coverage == crate::model::Coverage::Object {
+            return Err(Seen::Partly);
+        }
+        let d = out.report(
+            &PeerSelectsNothing::META,
+            p,
+            &format!("{}.namespaceSelector", peer.path),
+            format!("`{}` of NetworkPolicy `{}` selects no namespace: no namespace of the input or the profile has labels matching {sel}", peer.path, p.qualified_name()),
+        );
+        d.why(format!("namespaces known: {}", self.namespaces.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")));
+        d.help(format!("select namespaces by `{NAMESPACE_NAME_LABEL}`, which the API server sets on every namespace"));
+        Err(Seen::Fully)
     }
 }
 

@@ -52,7 +52,8 @@ impl Rule for RuleAllowsEverything {
         let meta = Self::META;
         for p in cx.reported(&cx.ws.policies) {
             for dir in [Direction::Ingress, Direction::Egress] {
-                let (isolates, rules) = dir.of(p);
+                let isolates = dir.isolates(p);
+                let rules = dir.rules(p);
                 if !isolates {
                     continue;
                 }

@@ -48,7 +48,8 @@ impl Rule for RulesOutsidePolicyTypes {
     fn check(cx: &Context<'_>, out: &mut Diagnostics) {
         for p in cx.reported(&cx.ws.policies).filter(|p| p.policy_types.explicit) {
             for dir in [Direction::Ingress, Direction::Egress] {
-                let (listed, rules) = dir.of(p);
+                let listed = dir.isolates(p);
+                let rules = dir.rules(p);
                 if listed || rules.is_empty() {
                     continue;
                 }

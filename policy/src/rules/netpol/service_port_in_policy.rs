@@ -140,7 +140,8 @@ impl Rule for ServicePortInPolicy {
                         continue;
                     }
                     for dir in [Direction::Ingress, Direction::Egress] {
-                        let (isolates, rules) = dir.of(p);
+                        let isolates = dir.isolates(p);
+                        let rules = dir.rules(p);
                         if !isolates {
                             continue;
                         }

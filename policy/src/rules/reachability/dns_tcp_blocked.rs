@@ -1,4 +1,4 @@
-use super::helpers::{dns_fix, egress_blocked, egress_candidates, report_egress, resolvers};
+use super::helpers::{dns_clients, dns_fix, egress_blocked, report_egress};
 use crate::model::Protocol;
 use crate::Severity;
 use crate::rules::{declare_rule, Context, Diagnostics, Rule};
@@ -70,12 +70,7 @@ declare_rule! {
 impl Rule for DnsTcpBlocked {
     fn check(cx: &Context<'_>, out: &mut Diagnostics) {
         let meta = Self::META;
-        for (i, w) in egress_candidates(cx) {
-            // Blind spots are reported once, by NR201.
-            if !cx.sees_namespace(&w.namespace) {
-                continue;
-            }
-            let Some(r) = resolvers(cx, w) else { continue };
+        for (i, w, r) in dns_clients(cx) {
             let udp: Vec<_> = r.actual.iter().filter(|t| cx.engine.egress_to(i, t, 53, Protocol::Udp).allowed).cloned().collect();
             if udp.is_empty() {
                 continue;

@@ -1,4 +1,4 @@
-use super::helpers::{dns_fix, dns_pods, egress_blocked, egress_candidates, report_egress, resolvers, DNS_PORTS};
+use super::helpers::{dns_clients, dns_fix, dns_pods, egress_blocked, report_egress, DNS_PORTS};
 use crate::model::Protocol;
 use crate::netpol::Target;
 use crate::Severity;
@@ -76,11 +76,7 @@ declare_rule! {
 impl Rule for DnsWrongResolver {
     fn check(cx: &Context<'_>, out: &mut Diagnostics) {
         let meta = Self::META;
-        for (i, w) in egress_candidates(cx) {
-            if !cx.sees_namespace(&w.namespace) {
-                continue;
-            }
-            let Some(r) = resolvers(cx, w) else { continue };
+        for (i, w, r) in dns_clients(cx) {
             if r.cluster_dns {
                 continue;
             }

@@ -113,6 +113,12 @@ pub(super) fn egress_candidates<'c>(cx: &'c Context<'_>) -> impl Iterator<Item =
     })
 }
 
+/// The egress candidates in namespaces the input shows, with their resolvers: what the DNS
+/// rules after NR201 check (NR201 reports the blind spots, once).
+pub(super) fn dns_clients<'c>(cx: &'c Context<'_>) -> impl Iterator<Item = (usize, &'c Workload, Resolvers)> + 'c {
+    egress_candidates(cx).filter(|(_, w)| cx.sees_namespace(&w.namespace)).filter_map(|(i, w)| Some((i, w, resolvers(cx, w)?)))
+}
+
 pub(super) fn policy_reported(cx: &Context<'_>, p: usize) -> bool {
     cx.ws.policies.get(p).is_some_and(|p| cx.ws.reported(&p.obj))
 }
