@@ -42,6 +42,7 @@ pub fn explain(ws: &Workspace, from: &str, to: &str, port: u16, protocol: Protoc
                 allowed_by: Vec::new(),
                 isolated_by: Vec::new(),
                 reasons: vec![format!("destination {to} is outside the cluster: no NetworkPolicy governs its ingress")],
+                decided_by: None,
             };
             Ok(Verdict { allowed: egress.allowed, egress, ingress })
         }

@@ -2,6 +2,7 @@
 //! Services and NetworkPolicies. One bad document or object never sinks the others.
 
 mod cert_manager;
+mod cluster_policy;
 pub mod host;
 mod istio;
 mod network_policy;
@@ -34,6 +35,9 @@ pub use istio::{
     WorkloadSelector,
 };
 pub use requirement::{parse_requirements, Need, NeedTarget, Requirements, REQUIREMENTS_KIND, API_CLIENT_ANNOTATION, EGRESS_ANNOTATION};
+pub use cluster_policy::{
+    Action, ClusterApi, ClusterPolicy, ClusterPolicySpec, ClusterRule, ClusterSubject, PeerSpec, RuleSpec, Tier, CLUSTER_POLICY_GROUP,
+};
 pub use selector::{contains_labels, labels_text, Labels, Requirement, Selector};
 
 use crate::source::Edit;
@@ -432,6 +436,8 @@ pub struct Workspace {
     pub sidecars: Vec<Sidecar>,
     /// Istio DestinationRules.
     pub destination_rules: Vec<DestinationRule>,
+    /// ClusterNetworkPolicies, AdminNetworkPolicies and BaselineAdminNetworkPolicies.
+    pub cluster_policies: Vec<ClusterPolicy>,
     /// Per-object rule suppressions.
     pub suppressions: Vec<Suppression>,
     /// Every object with a kind, namespace and name, valid or not: where it is first written,
@@ -698,7 +704,9 @@ impl Workspace {
             return;
         };
         let istio = ISTIO_VERSIONS.contains(&expected) && ISTIO_VERSIONS.contains(&api_version.as_str());
-        if api_version != expected && !istio {
+        // v1beta1 serves the v1alpha2 schema under its next name.
+        let cnp = kind == "ClusterNetworkPolicy" && api_version == "policy.networking.k8s.io/v1beta1";
+        if api_version != expected && !istio && !cnp {
             self.problem(
                 ProblemKind::Object,
                 &obj,
@@ -716,7 +724,10 @@ impl Workspace {
             self.problem(ProblemKind::Object, &obj, "metadata", format!("{kind} has no `metadata.name`"), None);
             return;
         };
-        let namespaced = !matches!(kind.as_str(), "Namespace" | "ClusterRoleBinding" | "ClusterIssuer" | "IngressClass");
+        let namespaced = !matches!(
+            kind.as_str(),
+            "Namespace" | "ClusterRoleBinding" | "ClusterIssuer" | "IngressClass" | "ClusterNetworkPolicy" | "AdminNetworkPolicy" | "BaselineAdminNetworkPolicy"
+        );
         let namespace = namespaced.then(|| {
             meta.namespace.clone().filter(|n| !n.is_empty()).unwrap_or_else(|| options.default_namespace.clone())
         });
@@ -799,6 +810,10 @@ impl Workspace {
                 m.certificates.push(Certificate { id, obj: obj.clone(), namespace: ns, labels, spec });
             }),
             REQUIREMENTS_KIND => self.load_spec(spec, obj, "spec", |m, spec| m.requirements.push(Requirements::new(id, obj.clone(), ns, &spec))),
+            "ClusterNetworkPolicy" | "AdminNetworkPolicy" | "BaselineAdminNetworkPolicy" => {
+                let Some(api) = ClusterApi::of_kind(kind) else { return false };
+                self.load_spec(spec, obj, "spec", |m, spec| m.cluster_policies.push(ClusterPolicy::new(api, id, obj.clone(), name, spec)))
+            }
             "Pod" => self.load_pod(map, obj, meta, id, ns),
             _ => self.load_template(map, obj, meta, id, ns),
         }
@@ -1023,7 +1038,7 @@ fn served_api_version(kind: &str) -> Option<&'static str> {
         "Issuer" | "ClusterIssuer" | "Certificate" => "cert-manager.io/v1",
         REQUIREMENTS_KIND => requirement::API_VERSION,
         "ServiceEntry" | "Sidecar" | "DestinationRule" => "networking.istio.io/v1",
-        _ => return None,
+        k => return ClusterApi::of_kind(k).map(ClusterApi::api_version),
     })
 }
 

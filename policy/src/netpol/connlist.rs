@@ -396,6 +396,9 @@ impl<'e, 'w> Rows<'e, 'w> {
     /// Workload group `gs` → workload groups: its egress towards each pod, met by that pod's
     /// ingress, united over the members of both groups.
     fn workload_row(&mut self, gs: usize, row: &mut Vec<(u32, u32)>) {
+        if self.cx.engine.has_cluster_policies() {
+            return self.workload_row_tiered(gs, row);
+        }
         let engine = self.cx.engine;
         let n = self.towards.len();
         let Some(ms) = self.members.get(gs) else { return };
@@ -458,6 +461,9 @@ impl<'e, 'w> Rows<'e, 'w> {
     /// What group `g` allows in `dir` towards (egress) or from (ingress) each atom of `dir`;
     /// `only`: just that atom.
     fn external(&mut self, dir: Direction, g: usize, only: Option<usize>) -> Vec<(usize, u32)> {
+        if self.cx.engine.has_cluster_policies() {
+            return self.external_tiered(dir, g, only);
+        }
         let engine = self.cx.engine;
         let side = match dir {
             Direction::Egress => &mut self.egress,
@@ -507,6 +513,66 @@ impl<'e, 'w> Rows<'e, 'w> {
             Some(o) => per_atom.into_iter().filter(|&c| c != NONE).map(|c| (o, c)).collect(),
             None => per_atom.into_iter().enumerate().filter(|&(_, c)| c != NONE).collect(),
         }
+    }
+
+    /// [`Rows::workload_row`] when cluster policies are in force: every pair through the
+    /// engine's tiered answers (first match per tier does not decompose into per-rule unions).
+    fn workload_row_tiered(&mut self, gs: usize, row: &mut Vec<(u32, u32)>) {
+        let engine = self.cx.engine;
+        let Some(ms) = self.members.get(gs) else { return };
+        let mut acc: BTreeMap<usize, u32> = BTreeMap::new();
+        for &s in ms {
+            for d in 0..self.towards.len() {
+                let gd = self.group_of.get(d).copied().unwrap_or(gs);
+                if gd == gs {
+                    continue;
+                }
+                let e = engine.egress_to_pod(s, d);
+                if e.is_empty() {
+                    continue;
+                }
+                let c = e.intersect(&engine.ingress_from_pod(d, s));
+                if c.is_empty() {
+                    continue;
+                }
+                let c = self.cx.conns.id(c);
+                let a = acc.entry(gd).or_insert(NONE);
+                *a = self.cx.conns.union(*a, c);
+            }
+        }
+        row.extend(acc.into_iter().map(|(gd, c)| (id(gd), c)));
+    }
+
+    /// [`Rows::external`] when cluster policies are in force: each atom by its first address
+    /// (every address of an atom lies in the same blocks and networks).
+    fn external_tiered(&mut self, dir: Direction, g: usize, only: Option<usize>) -> Vec<(usize, u32)> {
+        let engine = self.cx.engine;
+        let side = match dir {
+            Direction::Egress => &self.egress,
+            Direction::Ingress => &self.ingress,
+        };
+        let atoms: Vec<(usize, IpAddr)> = (0..side.keys.len())
+            .filter(|a| only.is_none_or(|o| o == *a))
+            .filter_map(|a| match self.peers.get(side.first + a) {
+                Some(PeerRef::External { first, .. }) => Some((a, *first)),
+                _ => None,
+            })
+            .collect();
+        let Some(ms) = self.members.get(g) else { return Vec::new() };
+        let mut out = Vec::new();
+        for (a, ip) in atoms {
+            let mut c = ConnSet::none();
+            for &m in ms {
+                c.union_with(&match dir {
+                    Direction::Egress => engine.egress_to_ip(m, ip),
+                    Direction::Ingress => engine.ingress_from_ip(m, ip),
+                });
+            }
+            if !c.is_empty() {
+                out.push((a, self.cx.conns.id(c)));
+            }
+        }
+        out
     }
 
     /// Group `g` → every egress atom it may reach.

@@ -6,6 +6,7 @@ use std::net::IpAddr;
 use serde::Serialize;
 
 use super::{block_contains, resolve_named_in, Direction, Engine};
+use crate::model::{Action, ClusterRule, Tier};
 use crate::model::{
     ContainerPort, Labels, NamespaceScope, Peer, PeerKind, PortMatch, PortSel, Protocol, Workload, Workspace, NAMESPACE_NAME_LABEL,
 };
@@ -77,6 +78,25 @@ pub struct SideVerdict {
     pub isolated_by: Vec<String>,
     /// The facts, one sentence each.
     pub reasons: Vec<String>,
+    /// The cluster policy rule that decided this side (Admin or Baseline tier), if one did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub decided_by: Option<Box<TierDecision>>,
+}
+
+/// A cluster policy rule that accepted or denied a connection.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TierDecision {
+    /// `Admin` or `Baseline`.
+    pub tier: String,
+    /// `ClusterNetworkPolicy name` (or the v1alpha1 kind).
+    pub policy: String,
+    /// The rule's path, e.g. `spec.egress[0]`.
+    pub rule: String,
+    /// `Accept` or `Deny`.
+    pub action: String,
+    /// Index of the policy in `Workspace::cluster_policies`.
+    #[serde(skip)]
+    pub index: usize,
 }
 
 /// Whether a connection is allowed, and why.
@@ -100,33 +120,24 @@ impl Verdict {
 impl Engine<'_> {
     /// Whether `from` may open a `protocol`/`port` connection to `to`, with the reasons.
     pub fn allowed(&self, from: Endpoint, to: Endpoint, port: u16, protocol: Protocol) -> Verdict {
-        let ws = self.workspace();
-        let dst_ports = match to {
-            Endpoint::Workload(i) => ws.workloads.get(i).map(|w| w.ports.as_slice()),
-            Endpoint::Ip(_) => None,
-        };
         let egress = match from {
-            Endpoint::Workload(s) => {
-                let (isolating, name) = self.isolation(s, Direction::Egress);
-                self.explain_side(&isolating, &name, Direction::Egress, &to.into(), dst_ports, port, protocol)
-            }
+            Endpoint::Workload(s) => self.egress_to(s, &to.into(), port, protocol),
             Endpoint::Ip(ip) => SideVerdict {
                 allowed: true,
                 allowed_by: Vec::new(),
                 isolated_by: Vec::new(),
                 reasons: vec![format!("source {ip} is not a pod in the input: no NetworkPolicy governs its egress")],
+                decided_by: None,
             },
         };
         let ingress = match to {
-            Endpoint::Workload(d) => {
-                let (isolating, name) = self.isolation(d, Direction::Ingress);
-                self.explain_side(&isolating, &name, Direction::Ingress, &from.into(), dst_ports, port, protocol)
-            }
+            Endpoint::Workload(d) => self.ingress_from(d, &from.into(), port, protocol),
             Endpoint::Ip(ip) => SideVerdict {
                 allowed: true,
                 allowed_by: Vec::new(),
                 isolated_by: Vec::new(),
                 reasons: vec![format!("destination {ip} is not a pod in the input: no NetworkPolicy governs its ingress")],
+                decided_by: None,
             },
         };
         Verdict { allowed: egress.allowed && ingress.allowed, egress, ingress }
@@ -141,7 +152,8 @@ impl Engine<'_> {
             Target::Ip(_) | Target::Host(_) | Target::Internet(_) | Target::Unknown(_) => None,
         };
         let (isolating, name) = self.isolation(src, Direction::Egress);
-        self.explain_side(&isolating, &name, Direction::Egress, to, dst_ports, port, protocol)
+        let np = || self.explain_side(&isolating, &name, Direction::Egress, to, dst_ports, port, protocol);
+        self.tiered_verdict(Subject::Workload(src), Direction::Egress, to, dst_ports, port, protocol, !isolating.is_empty(), np)
     }
 
     /// Whether the egress of pods known from the profile allows `protocol`/`port` to `to`.
@@ -152,13 +164,15 @@ impl Engine<'_> {
             _ => None,
         };
         let isolating = self.selecting(&pods.namespace, &pods.labels, Direction::Egress);
-        self.explain_side(&isolating, &pods.display, Direction::Egress, to, dst_ports, port, protocol)
+        let np = || self.explain_side(&isolating, &pods.display, Direction::Egress, to, dst_ports, port, protocol);
+        self.tiered_verdict(Subject::Pods(pods), Direction::Egress, to, dst_ports, port, protocol, !isolating.is_empty(), np)
     }
 
     /// Whether the ingress of pods known from the profile allows `protocol`/`port` from `from`.
     pub fn pods_ingress_from(&self, pods: &KnownPods, from: &Target, port: u16, protocol: Protocol) -> SideVerdict {
         let isolating = self.selecting(&pods.namespace, &pods.labels, Direction::Ingress);
-        self.explain_side(&isolating, &pods.display, Direction::Ingress, from, Some(&pods.ports), port, protocol)
+        let np = || self.explain_side(&isolating, &pods.display, Direction::Ingress, from, Some(&pods.ports), port, protocol);
+        self.tiered_verdict(Subject::Pods(pods), Direction::Ingress, from, Some(&pods.ports), port, protocol, !isolating.is_empty(), np)
     }
 
     /// Policies of `namespace` that select pods with `labels` and isolate `dir`.
@@ -182,7 +196,116 @@ impl Engine<'_> {
     pub fn ingress_from(&self, dst: usize, from: &Target, port: u16, protocol: Protocol) -> SideVerdict {
         let own = self.workspace().workloads.get(dst).map(|w| w.ports.as_slice());
         let (isolating, name) = self.isolation(dst, Direction::Ingress);
-        self.explain_side(&isolating, &name, Direction::Ingress, from, own, port, protocol)
+        let np = || self.explain_side(&isolating, &name, Direction::Ingress, from, own, port, protocol);
+        self.tiered_verdict(Subject::Workload(dst), Direction::Ingress, from, own, port, protocol, !isolating.is_empty(), np)
+    }
+
+    /// `np` (the NetworkPolicy tier's verdict; `isolated`: whether a NetworkPolicy isolates
+    /// the subject in `dir`) inside the Admin and Baseline tiers, with their reasons.
+    #[allow(clippy::too_many_arguments)]
+    fn tiered_verdict(
+        &self,
+        subject: Subject<'_>,
+        dir: Direction,
+        other: &Target,
+        dst_ports: Option<&[ContainerPort]>,
+        port: u16,
+        protocol: Protocol,
+        isolated: bool,
+        np: impl FnOnce() -> SideVerdict,
+    ) -> SideVerdict {
+        if !self.has_cluster_policies() {
+            return np();
+        }
+        let ws = self.workspace();
+        let (name, ns_labels) = match subject {
+            Subject::Workload(w) => (ws.workloads.get(w).map(Workload::display).unwrap_or_default(), Labels::new()),
+            Subject::Pods(k) => (k.display.clone(), super::tiers::namespace_labels(ws, &k.namespace)),
+        };
+        let applies = |r: &super::tiers::TierRule| match subject {
+            Subject::Workload(w) => self.tiers.applies(r, w),
+            Subject::Pods(k) => ws.cluster_policies.get(r.policy).is_some_and(|p| super::tiers::subject_matches(p, &ns_labels, &k.labels)),
+        };
+        let view = View::of(ws, other);
+        let mut reasons = Vec::new();
+        let d = dir.as_str().to_lowercase();
+        for tier in [Tier::Admin, Tier::Baseline] {
+            if tier == Tier::Baseline && isolated {
+                let mut v = np();
+                reasons.append(&mut v.reasons);
+                v.reasons = reasons;
+                return v;
+            }
+            for r in self.tiers.rules(tier, dir).iter().filter(|r| applies(r)) {
+                let Some(p) = ws.cluster_policies.get(r.policy) else { continue };
+                let Some(rule) = (match dir {
+                    Direction::Ingress => p.ingress.get(r.index),
+                    Direction::Egress => p.egress.get(r.index),
+                }) else {
+                    continue;
+                };
+                let at = format!("{tier}-tier {} (priority {}) {}", p.qualified_name(), p.priority, rule.label());
+                let matched = match (&rule.fail_closed, r.action) {
+                    (Some(why), Action::Accept) => Match::No(format!("it fails closed and matches nothing: {why}")),
+                    (Some(why), _) => Match::Yes(format!("it fails closed and matches every connection: {why}")),
+                    (None, action) => {
+                        let peers = certain_peers(rule, action, &view);
+                        let peer = match match_peers("", &peers, &view) {
+                            Match::No(why) => match domain_match(rule, &view) {
+                                Some(how) => Match::Yes(how),
+                                None => Match::No(why),
+                            },
+                            yes => yes,
+                        };
+                        let ports = match &rule.rule.ports {
+                            None => Match::Yes("no `protocols`: any port".to_string()),
+                            Some(ps) => match_ports(ps, protocol, port, dst_ports.map(|ports| (ports, view_name(&view, dir, &name)))),
+                        };
+                        match (peer, ports) {
+                            (Match::Yes(a), Match::Yes(b)) => Match::Yes(format!("{a}; {b}")),
+                            (Match::No(why), _) | (Match::Yes(_), Match::No(why)) => Match::No(why),
+                        }
+                    }
+                };
+                let how = match matched {
+                    Match::No(why) => {
+                        reasons.push(format!("{at} does not match: {why}"));
+                        continue;
+                    }
+                    Match::Yes(how) => how,
+                };
+                let decision = |action: Action| TierDecision {
+                    tier: tier.to_string(),
+                    policy: p.qualified_name(),
+                    rule: rule.path.clone(),
+                    action: action.to_string(),
+                    index: r.policy,
+                };
+                match r.action {
+                    Action::Accept => {
+                        reasons.push(format!("{d} of {name} accepted by {at} ({how}); no later rule or tier applies"));
+                        return SideVerdict { allowed: true, allowed_by: vec![format!("{} {}", p.qualified_name(), rule.path)], isolated_by: Vec::new(), reasons, decided_by: Some(Box::new(decision(Action::Accept))) };
+                    }
+                    Action::Deny => {
+                        reasons.push(format!("{d} of {name} denied by {at} ({how}); no later rule or tier applies"));
+                        return SideVerdict { allowed: false, allowed_by: Vec::new(), isolated_by: Vec::new(), reasons, decided_by: Some(Box::new(decision(Action::Deny))) };
+                    }
+                    Action::Pass => {
+                        let next = if tier == Tier::Admin { "the NetworkPolicies" } else { "the default (allow)" };
+                        reasons.push(format!("{at} passes it ({how}) to {next}"));
+                        break;
+                    }
+                }
+            }
+        }
+        if isolated {
+            let mut v = np();
+            reasons.append(&mut v.reasons);
+            v.reasons = reasons;
+            return v;
+        }
+        reasons.push(format!("{d} of {name} is decided by no tier and no NetworkPolicy isolates it: allowed by default"));
+        SideVerdict { allowed: true, allowed_by: Vec::new(), isolated_by: Vec::new(), reasons, decided_by: None }
     }
 
     /// One side's verdict: `name` (isolated in `dir` by `isolating`) and the `other` end.
@@ -208,6 +331,7 @@ impl Engine<'_> {
                     "{d} of {name} is not isolated: no NetworkPolicy with {} in its policyTypes selects it",
                     dir.as_str()
                 )],
+                decided_by: None,
             };
         }
         let isolated_by: Vec<String> =
@@ -241,7 +365,7 @@ impl Engine<'_> {
                 }
             }
         }
-        SideVerdict { allowed: !allowed_by.is_empty(), allowed_by, isolated_by, reasons }
+        SideVerdict { allowed: !allowed_by.is_empty(), allowed_by, isolated_by, reasons, decided_by: None }
     }
 }
 
@@ -424,4 +548,45 @@ fn match_ports(ports: &[PortMatch], protocol: Protocol, port: u16, dst: Option<(
         }
     }
     Match::No(format!("{protocol} {port} is not among the allowed ports [{}]", seen.join(", ")))
+}
+
+/// Whose side a tiered verdict is about.
+#[derive(Clone, Copy)]
+enum Subject<'a> {
+    Workload(usize),
+    Pods(&'a KnownPods),
+}
+
+/// The peers of `rule` that certainly match what they may match: a Deny or Pass decides only
+/// on a certain match, so a network that may or may not hold an unresolved host name (or an
+/// endpoint nothing is known about) does not make it drop the connection.
+fn certain_peers(rule: &ClusterRule, action: Action, view: &View<'_>) -> Vec<Peer> {
+    let peers = rule.rule.peers.as_deref().unwrap_or_default();
+    if action == Action::Accept {
+        return peers.to_vec();
+    }
+    peers
+        .iter()
+        .filter(|p| match (view, &p.kind) {
+            (View::Unknown(_), _) => false,
+            (View::Host(_), PeerKind::IpBlock { cidr, except }) => cidr.prefix_len() == 0 && except.is_empty(),
+            _ => true,
+        })
+        .cloned()
+        .collect()
+}
+
+/// How a `domainNames` peer of `rule` matches a host name, if one does.
+fn domain_match(rule: &ClusterRule, view: &View<'_>) -> Option<String> {
+    let View::Host(h) = view else { return None };
+    let host = h.trim_end_matches('.').to_ascii_lowercase();
+    rule.domains.iter().find_map(|(path, d)| {
+        let d = d.trim_end_matches('.').to_ascii_lowercase();
+        let hit = match d.strip_prefix("*.") {
+            Some(suffix) => host.len() > suffix.len() + 1 && host.ends_with(&format!(".{suffix}")),
+            None => host == d,
+        };
+        let f = path.rsplit('.').next().unwrap_or(path);
+        hit.then(|| format!("{f} {d:?} matches {h}"))
+    })
 }

@@ -9,6 +9,7 @@ mod connlist;
 mod explain;
 mod ports;
 mod service;
+mod tiers;
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -18,7 +19,8 @@ pub use explain::{Endpoint, KnownPods, SideVerdict, Target, Verdict};
 pub use ports::{ConnSet, PortSet};
 pub use service::{ApiServer, Blocked, Reach};
 
-use crate::model::{ContainerPort, Labels, Requirement, Selector, NamespaceScope, NetworkPolicy, PeerKind, PortMatch, PortSel, Protocol, PolicyRule, Workload, Workspace};
+use tiers::{Other, Tiers};
+use crate::model::{Tier, ContainerPort, Labels, Requirement, Selector, NamespaceScope, NetworkPolicy, PeerKind, PortMatch, PortSel, Protocol, PolicyRule, Workload, Workspace};
 
 /// Direction of a rule.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -75,6 +77,12 @@ impl BitSet {
         }
         if let Some(w) = self.words.get_mut(wi) {
             *w |= 1 << (i % 64);
+        }
+    }
+
+    fn remove(&mut self, i: usize) {
+        if let Some(w) = self.words.get_mut(i / 64) {
+            *w &= !(1 << (i % 64));
         }
     }
 
@@ -192,6 +200,8 @@ pub struct Engine<'w> {
     selected: Vec<Vec<usize>>,
     /// Workloads per namespace, in input order.
     by_namespace: HashMap<String, Vec<usize>>,
+    /// The cluster-wide tiers (ClusterNetworkPolicy and its predecessors).
+    tiers: Tiers,
 }
 
 impl<'w> Engine<'w> {
@@ -238,8 +248,9 @@ impl<'w> Engine<'w> {
             let egress = if p.policy_types.egress { compile(&p.egress) } else { Vec::new() };
             compiled.push(CompiledPolicy { ingress, egress });
         }
+        let tiers = Tiers::new(ws, &mut ix, &mut next_rule);
         let by_namespace = ix.by_ns.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
-        Self { ws, ingress_by, egress_by, compiled, rule_count: next_rule, selected, by_namespace }
+        Self { ws, ingress_by, egress_by, compiled, rule_count: next_rule, selected, by_namespace, tiers }
     }
 
     /// Workloads that policy `p`'s podSelector selects, whatever its policyTypes.
@@ -286,24 +297,48 @@ impl<'w> Engine<'w> {
         (!r.all_peers).then(|| r.pods.iter().collect())
     }
 
-    /// What `src`'s egress allows towards workload `dst`.
+    /// What `src`'s egress allows towards workload `dst`, through every tier.
     pub fn egress_to_pod(&self, src: usize, dst: usize) -> ConnSet {
-        self.side(src, Direction::Egress, |r| r.all_peers || r.pods.contains(dst), Some(dst))
+        let np = || self.side(src, Direction::Egress, |r| r.all_peers || r.pods.contains(dst), Some(dst));
+        self.tiered(src, Direction::Egress, Other::Pod(dst), Some(dst), np)
     }
 
-    /// What `dst`'s ingress allows from workload `src`.
+    /// What `dst`'s ingress allows from workload `src`, through every tier.
     pub fn ingress_from_pod(&self, dst: usize, src: usize) -> ConnSet {
-        self.side(dst, Direction::Ingress, |r| r.all_peers || r.pods.contains(src), Some(dst))
+        let np = || self.side(dst, Direction::Ingress, |r| r.all_peers || r.pods.contains(src), Some(dst));
+        self.tiered(dst, Direction::Ingress, Other::Pod(src), Some(dst), np)
     }
 
-    /// What `src`'s egress allows towards external address `ip`.
+    /// What `src`'s egress allows towards external address `ip`, through every tier.
     pub fn egress_to_ip(&self, src: usize, ip: IpAddr) -> ConnSet {
-        self.side(src, Direction::Egress, |r| r.matches_ip(ip), None)
+        let np = || self.side(src, Direction::Egress, |r| r.matches_ip(ip), None);
+        self.tiered(src, Direction::Egress, Other::Ip(ip), None, np)
     }
 
-    /// What `dst`'s ingress allows from external address `ip`.
+    /// What `dst`'s ingress allows from external address `ip`, through every tier.
     pub fn ingress_from_ip(&self, dst: usize, ip: IpAddr) -> ConnSet {
-        self.side(dst, Direction::Ingress, |r| r.matches_ip(ip), Some(dst))
+        let np = || self.side(dst, Direction::Ingress, |r| r.matches_ip(ip), Some(dst));
+        self.tiered(dst, Direction::Ingress, Other::Ip(ip), Some(dst), np)
+    }
+
+    /// Whether any ClusterNetworkPolicy (or AdminNetworkPolicy, BaselineAdminNetworkPolicy)
+    /// is in force.
+    pub fn has_cluster_policies(&self) -> bool {
+        !self.tiers.is_empty()
+    }
+
+    /// Whether a cluster policy applies to workload `w` in `dir`.
+    pub fn cluster_governed(&self, w: usize, dir: Direction) -> bool {
+        self.tiers.governs(w, dir)
+    }
+
+    /// `np` (the NetworkPolicy tier's answer) inside the Admin and Baseline tiers.
+    fn tiered(&self, w: usize, dir: Direction, other: Other, dst: Option<usize>, np: impl FnOnce() -> ConnSet) -> ConnSet {
+        if self.tiers.is_empty() {
+            return np();
+        }
+        let owner = dst.and_then(|i| self.ws.workloads.get(i));
+        self.tiers.side(w, dir, other, owner, || self.is_isolated(w, dir).then(np))
     }
 
     /// Union of the matching rules of the policies isolating `w` in `dir`; everything when
@@ -347,6 +382,11 @@ impl<'w> Engine<'w> {
             };
             for r in rules {
                 out.extend(r.blocks.iter().cloned());
+            }
+        }
+        for t in [Tier::Admin, Tier::Baseline] {
+            for r in self.tiers.rules(t, dir) {
+                out.extend(r.ip_blocks().iter().cloned());
             }
         }
         out

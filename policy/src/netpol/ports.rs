@@ -87,6 +87,29 @@ impl PortSet {
         PortSet(out)
     }
 
+    /// The ports not in `other`.
+    pub fn subtract(&self, other: &PortSet) -> PortSet {
+        let mut out = Vec::new();
+        for &(a, b) in &self.0 {
+            let mut lo = u32::from(a);
+            let hi = u32::from(b);
+            for &(x, y) in &other.0 {
+                let (x, y) = (u32::from(x), u32::from(y));
+                if y < lo || x > hi {
+                    continue;
+                }
+                if x > lo {
+                    out.push((lo, x - 1));
+                }
+                lo = lo.max(y + 1);
+            }
+            if lo <= hi {
+                out.push((lo, hi));
+            }
+        }
+        PortSet(out.into_iter().filter_map(|(a, b)| Some((u16::try_from(a).ok()?, u16::try_from(b).ok()?))).collect())
+    }
+
     fn normalize(&mut self) {
         self.0.sort_unstable();
         let mut out: Vec<(u16, u16)> = Vec::with_capacity(self.0.len());
@@ -181,6 +204,13 @@ impl ConnSet {
         let [b0, b1, b2] = &other.sets;
         ConnSet { sets: [a0.intersect(b0), a1.intersect(b1), a2.intersect(b2)] }
     }
+
+    /// What this allows and `other` does not.
+    pub fn subtract(&self, other: &ConnSet) -> ConnSet {
+        let [a0, a1, a2] = &self.sets;
+        let [b0, b1, b2] = &other.sets;
+        ConnSet { sets: [a0.subtract(b0), a1.subtract(b1), a2.subtract(b2)] }
+    }
 }
 
 impl fmt::Display for ConnSet {
@@ -238,5 +268,24 @@ mod tests {
         tcp.add_protocol(Protocol::Tcp);
         assert_eq!(tcp.to_string(), "TCP 1-65535");
         assert!(c.allows(Protocol::Tcp, 8085) && !c.allows(Protocol::Tcp, 8084));
+    }
+
+    #[test]
+    fn subtract_cuts_ranges() {
+        let mut a = PortSet::empty();
+        a.add(1, 100);
+        a.add(200, 300);
+        let mut b = PortSet::empty();
+        b.add(50, 60);
+        b.add(100, 250);
+        assert_eq!(a.subtract(&b).ranges(), &[(1, 49), (61, 99), (251, 300)]);
+        assert!(PortSet::all().subtract(&PortSet::all()).is_empty());
+        let mut edge = PortSet::empty();
+        edge.add(65535, 65535);
+        assert_eq!(PortSet::all().subtract(&edge).ranges(), &[(1, 65534)]);
+        let mut dns = ConnSet::none();
+        dns.add(Protocol::Udp, 53, 53);
+        let rest = ConnSet::all().subtract(&dns);
+        assert!(!rest.allows(Protocol::Udp, 53) && rest.allows(Protocol::Udp, 54) && rest.allows(Protocol::Tcp, 53));
     }
 }
