@@ -130,6 +130,31 @@ fn corpus_snapshots() {
 
 /// Source-document scenarios: `fixed` reports no error; `broken` reports every rule listed in
 /// its `expect.txt` (one id per line, `#` comments) and at least one error.
+/// The connectivity map of a case's input.
+fn map_of(case: &Path) -> String {
+    let text = fs::read_to_string(case.join("input.yaml")).unwrap_or_default();
+    let ws = Workspace::load(&[Source::new("input.yaml", text)], &LoadOptions::default());
+    Connectivity::compute(&Engine::new(&ws)).to_text()
+}
+
+/// A case with `same-map-as.txt` (naming a sibling case) must give that case's connectivity
+/// map: two ways of writing the same policy (v1alpha1 and v1alpha2 cluster policies, a
+/// refactored set) must allow exactly the same connections.
+#[test]
+fn equivalent_cases_give_the_same_map() {
+    let mut checked = 0;
+    for case in all_cases() {
+        let Ok(other) = fs::read_to_string(case.join("same-map-as.txt")) else { continue };
+        let other = case.parent().expect("a case has a parent folder").join(other.trim());
+        assert!(other.join("input.yaml").is_file(), "{}: same-map-as.txt names no case", case.display());
+        let (a, b) = (map_of(&case), map_of(&other));
+        assert!(!a.is_empty(), "{}: the map is empty, so the comparison proves nothing", case.display());
+        assert_eq!(a, b, "{} and {} give different maps", case.display(), other.display());
+        checked += 1;
+    }
+    assert!(checked > 0, "no case declares same-map-as.txt");
+}
+
 #[test]
 fn scenarios_break_and_fix() {
     let mut seen = 0;
