@@ -327,6 +327,12 @@ impl<'w> Engine<'w> {
         !self.tiers.is_empty()
     }
 
+    /// Whether a cluster policy rule that can drop traffic (a Deny, or a rule failing closed
+    /// to one) applies to workload `w` in `dir`.
+    pub fn cluster_may_deny(&self, w: usize, dir: Direction) -> bool {
+        self.tiers.may_deny(w, dir)
+    }
+
     /// Whether a cluster policy applies to workload `w` in `dir`.
     pub fn cluster_governed(&self, w: usize, dir: Direction) -> bool {
         self.tiers.governs(w, dir)

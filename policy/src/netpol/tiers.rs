@@ -179,6 +179,11 @@ impl Tiers {
         self.rules(tier, dir).iter().filter(move |r| self.applies(r, w))
     }
 
+    /// Whether a Deny rule (or one failing closed to a Deny) applies to `w` in `dir`.
+    pub(crate) fn may_deny(&self, w: usize, dir: Direction) -> bool {
+        [Tier::Admin, Tier::Baseline].into_iter().any(|t| self.rules_for(t, dir, w).any(|r| r.action == Action::Deny || r.fail_closed == FailClosed::Everything))
+    }
+
     /// Whether any cluster policy applies to `w` in `dir`.
     pub(crate) fn governs(&self, w: usize, dir: Direction) -> bool {
         [Tier::Admin, Tier::Baseline].into_iter().any(|t| self.rules_for(t, dir, w).next().is_some())

@@ -74,7 +74,9 @@ impl Rule for WorkloadNotIsolated {
                 continue;
             }
             for dir in [Direction::Ingress, Direction::Egress] {
-                if cx.engine.is_isolated(i, dir) {
+                // A cluster policy that can deny in this direction restricts it as much as a
+                // NetworkPolicy would; the NR6xx rules judge those.
+                if cx.engine.is_isolated(i, dir) || cx.engine.cluster_may_deny(i, dir) {
                     continue;
                 }
                 let lower = dir.as_str().to_lowercase();

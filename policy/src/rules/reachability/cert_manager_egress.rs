@@ -120,7 +120,7 @@ impl Rule for CertManagerEgress {
         for i in workloads {
             let Some(w) = cx.ws.workloads.get(i) else { continue };
             let isolating = cx.engine.isolating(i, Direction::Egress).to_vec();
-            if isolating.is_empty() || !cx.ws.reported(&w.obj) {
+            if (isolating.is_empty() && !cx.engine.cluster_governed(i, Direction::Egress)) || !cx.ws.reported(&w.obj) {
                 continue;
             }
             let verdicts = needs.iter().map(|(proto, port, _)| cx.engine.egress_to(i, &anywhere, *port, *proto)).collect();

@@ -108,7 +108,7 @@ pub(super) fn egress_blocked(cx: &Context<'_>, w: usize, targets: &[Target], pro
 pub(super) fn egress_candidates<'c>(cx: &'c Context<'_>) -> impl Iterator<Item = (usize, &'c Workload)> + 'c {
     cx.ws.workloads.iter().enumerate().filter(move |(i, w)| {
         !w.host_network()
-            && (cx.engine.is_isolated(*i, Direction::Egress) || !cx.sees_namespace(&w.namespace))
+            && (cx.engine.is_isolated(*i, Direction::Egress) || cx.engine.cluster_governed(*i, Direction::Egress) || !cx.sees_namespace(&w.namespace))
             && (cx.ws.reported(&w.obj) || cx.engine.isolating(*i, Direction::Egress).iter().any(|&p| policy_reported(cx, p)))
     })
 }
@@ -152,8 +152,30 @@ pub(super) fn report_egress<'o>(
     let d = out.report_at(meta, Some(object), loc, message);
     d.explanation.clone_from(&verdict.reasons);
     d.related(related);
-    d.fix(fix);
+    decided_by_tier(cx, d, verdict, fix);
     Some(d)
+}
+
+/// Attach `fix` to `d`, unless a cluster policy decided `verdict`: then that rule is a related
+/// place, and when the Admin tier decided, no NetworkPolicy can change the outcome, so the
+/// NetworkPolicy fix is left out and the finding says what to change instead.
+pub(super) fn decided_by_tier(cx: &Context<'_>, d: &mut Diagnostic, verdict: &SideVerdict, fix: Fix) {
+    let Some(t) = &verdict.decided_by else {
+        d.fix(fix);
+        return;
+    };
+    if let Some(p) = cx.ws.cluster_policies.get(t.index) {
+        let verb = if t.action == "Accept" { "accepts" } else { "denies" };
+        d.related(vec![(format!("{}-tier {} {} {verb} it", t.tier, t.policy, t.rule), cx.at(&p.obj, &t.rule))]);
+    }
+    if t.tier == "Admin" {
+        d.explanation.push(format!(
+            "no NetworkPolicy can allow what an Admin-tier Deny drops: add an Accept (or Pass) rule before {} in {}",
+            t.rule, t.policy
+        ));
+    } else {
+        d.fix(fix);
+    }
 }
 
 /// The policies `isolating`, as related places.
@@ -265,7 +287,7 @@ pub(super) fn report_blocked<'o>(
             let d = out.report_at(meta, Some(object), loc, message);
             d.explanation.clone_from(&verdict.reasons);
             d.related(related(cx, isolating, &format!("isolates the ingress of {}", b.display())));
-            d.fix(fix);
+            decided_by_tier(cx, d, verdict, fix);
             Some(d)
         }
     }
