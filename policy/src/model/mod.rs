@@ -379,7 +379,7 @@ macro_rules! objects {
     )*};
 }
 
-objects!(Workload, Service, Ingress, IngressClass, ConfigMap, Binding, Suppression, NetworkPolicy, Issuer, Certificate, Requirements);
+objects!(Workload, Service, Ingress, IngressClass, ConfigMap, Binding, Suppression, NetworkPolicy, Issuer, Certificate, Requirements, ClusterPolicy);
 
 impl<T: Object> Object for &T {
     fn id(&self) -> &ObjectId {

@@ -4,6 +4,7 @@
 //! To add a rule: `scripts/new-rule FAMILY RULE-NAME` writes the rule file, registers it in
 //! its family and in [`ALL`], and creates its `fail-*`/`pass-*` corpus folders.
 
+mod cluster;
 mod diagnostic;
 mod edge;
 mod environment;
@@ -48,6 +49,7 @@ impl RuleMeta {
             Some(b'3') => "edge",
             Some(b'4') => "istio",
             Some(b'5') => "environment",
+            Some(b'6') => "cluster",
             _ => "other",
         }
     }
@@ -365,6 +367,7 @@ pub static ALL: &[RuleEntry] = &[
     entry::<environment::NoProxyMissesCluster>(),
     entry::<environment::ProxyEnvMalformed>(),
     entry::<environment::HardcodedClusterIp>(),
+    entry::<cluster::InvalidClusterNetworkPolicy>(),
 ];
 
 /// Declare a rule: doc comments become its docs, the first line its title.
