@@ -16,9 +16,9 @@ mod reachability;
 
 pub use diagnostic::{Diagnostic, Fix, FixKind};
 
-use crate::model::{Coverage, ObjRef, Object, ObjectId, Workspace};
+use crate::model::{ContainerPort, Coverage, ObjRef, Object, ObjectId, Protocol, Workspace};
 use crate::profile::Profile;
-use crate::netpol::Engine;
+use crate::netpol::{Engine, KnownPods, Target};
 use crate::source::Loc;
 use crate::Severity;
 
@@ -167,6 +167,32 @@ impl Context<'_> {
     /// [`Context::reported`], with each object's index in `objects`.
     pub fn reported_indexed<'o, T: Object>(&self, objects: &'o [T]) -> impl Iterator<Item = (usize, &'o T)> + use<'o, '_, T> {
         objects.iter().enumerate().filter(|(_, o)| self.ws.reported(o.obj()))
+    }
+
+    /// The cluster DNS pods of the profile (CoreDNS declares `dns` UDP 53 and `dns-tcp` TCP 53).
+    pub fn dns_pods(&self) -> KnownPods {
+        let dns = &self.profile.dns;
+        KnownPods {
+            display: format!("the cluster DNS pods ({} in {})", crate::model::labels_text(&dns.pod_labels), dns.namespace),
+            namespace: dns.namespace.clone(),
+            labels: dns.pod_labels.clone(),
+            ports: vec![
+                ContainerPort { name: Some("dns".into()), number: 53, protocol: Some(Protocol::Udp) },
+                ContainerPort { name: Some("dns-tcp".into()), number: 53, protocol: Some(Protocol::Tcp) },
+            ],
+            pod_cidrs: self.profile.pod_cidrs.clone(),
+        }
+    }
+
+    /// The API server as a target: its profile addresses, or, when unknown, any address
+    /// outside the pod network.
+    pub fn api_server_targets(&self) -> Vec<Target> {
+        let a = &self.profile.api_server.addresses;
+        if a.is_empty() {
+            vec![Target::Host("the API server".into())]
+        } else {
+            a.iter().map(|n| Target::Ip(n.addr())).collect()
+        }
     }
 
     /// Whether `w` talks to the Kubernetes API: declared by annotation, bound to a Role or

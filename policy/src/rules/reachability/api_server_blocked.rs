@@ -1,4 +1,4 @@
-use super::helpers::{allow_policy, api_server_targets, egress_blocked, egress_candidates, fix_name, peer_yaml, report_egress, unverifiable};
+use super::helpers::{allow_policy, egress_blocked, egress_candidates, fix_name, peer_yaml, report_egress, unverifiable};
 use crate::model::Protocol;
 use crate::netpol::Direction;
 use crate::Severity;
@@ -84,7 +84,7 @@ impl Rule for ApiServerBlocked {
             if unverifiable(cx, out, &meta, w, &format!("whether `{}` can reach the Kubernetes API", w.display())) {
                 continue;
             }
-            let targets = api_server_targets(cx);
+            let targets = cx.api_server_targets();
             let mut blocked = Vec::new();
             let mut verdict = None;
             for &port in &cx.profile.api_server.ports {

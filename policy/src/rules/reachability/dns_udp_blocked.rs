@@ -83,7 +83,7 @@ impl Rule for DnsUdpBlocked {
             // real one: that mismatch is NR203's finding, not a total DNS block.
             let mut targets = r.actual.clone();
             if !r.cluster_dns {
-                targets.push(crate::netpol::Target::Pods(super::helpers::dns_pods(cx)));
+                targets.push(crate::netpol::Target::Pods(cx.dns_pods()));
             }
             let Some(verdict) = egress_blocked(cx, i, &targets, Protocol::Udp, 53) else { continue };
             let fix = dns_fix(cx, w, &r.actual, &r.what, &DNS_PORTS);

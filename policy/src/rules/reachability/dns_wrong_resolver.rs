@@ -1,4 +1,4 @@
-use super::helpers::{dns_clients, dns_fix, dns_pods, egress_blocked, report_egress, DNS_PORTS};
+use super::helpers::{dns_clients, dns_fix, egress_blocked, report_egress, DNS_PORTS};
 use crate::model::Protocol;
 use crate::netpol::Target;
 use crate::Severity;
@@ -81,7 +81,7 @@ impl Rule for DnsWrongResolver {
                 continue;
             }
             let Some(verdict) = egress_blocked(cx, i, &r.actual, Protocol::Udp, 53) else { continue };
-            let cluster = Target::Pods(dns_pods(cx));
+            let cluster = Target::Pods(cx.dns_pods());
             if !cx.engine.egress_to(i, &cluster, 53, Protocol::Udp).allowed {
                 continue;
             }

@@ -2,7 +2,7 @@
 
 use std::net::IpAddr;
 
-use crate::model::{ContainerPort, Labels, NeedTarget, ObjectId, Protocol, Workload, NAMESPACE_NAME_LABEL};
+use crate::model::{Labels, NeedTarget, ObjectId, Protocol, Workload, NAMESPACE_NAME_LABEL};
 use crate::netpol::{ApiServer, Blocked, Direction, KnownPods, Reach, SideVerdict, Target};
 use crate::rules::Diagnostic;
 use crate::rules::Fix;
@@ -10,20 +10,6 @@ use crate::source::Loc;
 use crate::rules::fixes::{labels_yaml, NewPolicy};
 use crate::rules::{Context, Diagnostics, RuleMeta};
 
-/// The cluster DNS pods of the profile (CoreDNS declares `dns` UDP 53 and `dns-tcp` TCP 53).
-pub(super) fn dns_pods(cx: &Context<'_>) -> KnownPods {
-    let dns = &cx.profile.dns;
-    KnownPods {
-        display: format!("the cluster DNS pods ({} in {})", crate::model::labels_text(&dns.pod_labels), dns.namespace),
-        namespace: dns.namespace.clone(),
-        labels: dns.pod_labels.clone(),
-        ports: vec![
-            ContainerPort { name: Some("dns".into()), number: 53, protocol: Some(Protocol::Udp) },
-            ContainerPort { name: Some("dns-tcp".into()), number: 53, protocol: Some(Protocol::Tcp) },
-        ],
-        pod_cidrs: cx.profile.pod_cidrs.clone(),
-    }
-}
 
 /// Where a workload's DNS queries go.
 pub(super) struct Resolvers {
@@ -62,7 +48,7 @@ pub(super) fn resolvers(cx: &Context<'_>, w: &Workload) -> Option<Resolvers> {
                 what: format!("the node-local DNS cache at {ip} (profile `dns.nodeLocalIP`)"),
             }),
             None => {
-                let mut actual = vec![Target::Pods(dns_pods(cx))];
+                let mut actual = vec![Target::Pods(cx.dns_pods())];
                 actual.extend(dns.service_ip.map(Target::Ip));
                 Some(Resolvers { actual, cluster_dns: true, what: "the cluster DNS".into() })
             }
@@ -240,7 +226,7 @@ pub(super) struct Needed<'a> {
 
 /// Whether workload `wi` can reach `target` on `protocol`/`port` (see [`Engine::reach`]).
 pub(super) fn reach(cx: &Context<'_>, wi: usize, target: &NeedTarget, protocol: Protocol, port: u16) -> Reach {
-    let targets = api_server_targets(cx);
+    let targets = cx.api_server_targets();
     cx.engine.reach(wi, target, protocol, port, &ApiServer { targets: &targets, ports: &cx.profile.api_server.ports })
 }
 
@@ -324,13 +310,3 @@ pub(super) fn controller(cx: &Context<'_>) -> (Target, bool) {
     }
 }
 
-/// The API server as a target: its profile addresses, or, when unknown, any address outside
-/// the pod network.
-pub(super) fn api_server_targets(cx: &Context<'_>) -> Vec<Target> {
-    let a = &cx.profile.api_server.addresses;
-    if a.is_empty() {
-        vec![Target::Host("the API server".into())]
-    } else {
-        a.iter().map(|n| Target::Ip(n.addr())).collect()
-    }
-}
