@@ -155,6 +155,34 @@ fn equivalent_cases_give_the_same_map() {
     assert!(checked > 0, "no case declares same-map-as.txt");
 }
 
+/// The migration proof: replacing every v1alpha1 cluster policy with the ClusterNetworkPolicy
+/// form NR606 gives (its quick-fix edits) leaves the connectivity map unchanged.
+#[test]
+fn v1alpha1_translations_keep_the_map() {
+    let mut translated = 0;
+    for case in all_cases() {
+        let text = fs::read_to_string(case.join("input.yaml")).unwrap_or_default();
+        let report = netreach_policy::check(&[Source::new("input.yaml", text.clone())], &options(&case));
+        let mut edits: Vec<_> = report.diagnostics.iter().filter(|d| d.rule == "NR606").filter_map(|d| d.fix.as_ref()).flat_map(|f| f.edits.clone()).collect();
+        if edits.is_empty() {
+            continue;
+        }
+        edits.sort_by_key(|e| std::cmp::Reverse(e.start.offset));
+        let mut edited = text.clone();
+        for e in &edits {
+            edited.replace_range(e.start.offset..e.end.offset, &e.text);
+        }
+        assert!(!edited.contains("networking.k8s.io/v1alpha1"), "{}: a v1alpha1 object is left\n{edited}", case.display());
+        let map = |t: &str| {
+            let ws = Workspace::load(&[Source::new("input.yaml", t.to_string())], &LoadOptions::default());
+            Connectivity::compute(&Engine::new(&ws)).to_text()
+        };
+        assert_eq!(map(&text), map(&edited), "{}: the ClusterNetworkPolicy form changes the map\n{edited}", case.display());
+        translated += edits.len();
+    }
+    assert!(translated >= 3, "expected the corpus to translate v1alpha1 objects, translated {translated}");
+}
+
 #[test]
 fn scenarios_break_and_fix() {
     let mut seen = 0;

@@ -579,6 +579,20 @@ impl Workspace {
         Some(Edit::Replace { file: d.file, span: Span::new(start, f.value.end), text })
     }
 
+    /// An edit that replaces the whole object `obj` (a document of its own, written from the
+    /// start of a line) with `block` (block YAML); `None` for an item of a list or an object
+    /// that starts mid-line.
+    pub fn replace_object_edit(&self, obj: &ObjRef, block: &str) -> Option<Edit> {
+        if !obj.base.is_empty() {
+            return None;
+        }
+        let d = self.documents.get(obj.doc)?;
+        let root = d.field("")?.value;
+        let text = d.source_text();
+        let at_line_start = root.start == 0 || text.as_bytes().get(root.start.checked_sub(1)?) == Some(&b'\n');
+        at_line_start.then(|| Edit::Replace { file: d.file, span: root, text: block.trim_end().to_string() })
+    }
+
     /// Whether the input declares an object of this kind, namespace and name (API versions
     /// aside), so a fix that would add it must not.
     pub fn declares(&self, id: &ObjectId) -> bool {

@@ -15,11 +15,12 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 
 pub use connlist::{ConnEntry, Connectivity, PeerRef};
-pub use explain::{Endpoint, KnownPods, SideVerdict, Target, Verdict};
+pub use explain::{Endpoint, KnownPods, SideVerdict, Target, TierDecision, Verdict};
 pub use ports::{ConnSet, PortSet};
 pub use service::{ApiServer, Blocked, Reach};
 
 use tiers::{Other, Tiers};
+pub use tiers::{ShadowedRule, TierOverlap};
 use crate::model::{Tier, ContainerPort, Labels, Requirement, Selector, NamespaceScope, NetworkPolicy, PeerKind, PortMatch, PortSel, Protocol, PolicyRule, Workload, Workspace};
 
 /// Direction of a rule.
@@ -78,6 +79,14 @@ impl BitSet {
         if let Some(w) = self.words.get_mut(wi) {
             *w |= 1 << (i % 64);
         }
+    }
+
+    /// The smallest member of both sets.
+    fn first_common(&self, other: &BitSet) -> Option<usize> {
+        self.words.iter().zip(&other.words).enumerate().find_map(|(wi, (a, b))| {
+            let both = a & b;
+            (both != 0).then(|| wi * 64 + both.trailing_zeros() as usize)
+        })
     }
 
     fn remove(&mut self, i: usize) {
@@ -331,6 +340,26 @@ impl<'w> Engine<'w> {
     /// to one) applies to workload `w` in `dir`.
     pub fn cluster_may_deny(&self, w: usize, dir: Direction) -> bool {
         self.tiers.may_deny(w, dir)
+    }
+
+    /// The workloads cluster policy `p` (index in `Workspace::cluster_policies`) applies to.
+    pub fn cluster_subjects(&self, p: usize) -> Vec<usize> {
+        self.tiers.subjects(p)
+    }
+
+    /// Whether a rule of `tier` applies to workload `w` in `dir`.
+    pub fn tier_governs(&self, tier: Tier, w: usize, dir: Direction) -> bool {
+        self.tiers.rules_for(tier, dir, w).next().is_some()
+    }
+
+    /// Equal-priority cluster policies whose rules decide a common connection differently.
+    pub fn cluster_overlaps(&self) -> Vec<TierOverlap> {
+        self.tiers.overlaps(self.ws)
+    }
+
+    /// Cluster rules that no connection of the input reaches.
+    pub fn shadowed_cluster_rules(&self) -> Vec<ShadowedRule> {
+        self.tiers.shadowed(self.ws)
     }
 
     /// Whether a cluster policy applies to workload `w` in `dir`.

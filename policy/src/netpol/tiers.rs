@@ -235,3 +235,165 @@ impl Tiers {
         (accepted, passed)
     }
 }
+
+/// Two rules of equal-priority cluster policies in one tier that both decide some connection
+/// of a common subject, with different actions: which applies is implementation-defined.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TierOverlap {
+    /// The policy netreach evaluates first (by name, then kind) and its rule.
+    pub first: (usize, usize),
+    /// The other policy and its rule.
+    pub second: (usize, usize),
+    /// The direction of both rules.
+    pub dir: Direction,
+    /// A workload both policies apply to.
+    pub subject: usize,
+    /// A peer both rules match (a workload, or an address range).
+    pub peer: String,
+    /// Ports both rules cover.
+    pub ports: ConnSet,
+}
+
+/// A cluster rule that no connection of the input reaches: for every pod it applies to and
+/// every peer it matches, earlier rules of its tier already decide all of its ports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShadowedRule {
+    /// The policy and the rule's index in its direction.
+    pub rule: (usize, usize),
+    /// The direction.
+    pub dir: Direction,
+    /// The earlier rules that decide what it would, (policy, rule index) in precedence order.
+    pub by: Vec<(usize, usize)>,
+}
+
+/// How many (subject, peer, earlier rule) checks the shadowing analysis may make per rule:
+/// beyond that the rule is not judged (a large input never costs unbounded time).
+const SHADOW_BUDGET: usize = 2_000_000;
+
+impl Tiers {
+    /// The workloads cluster policy `p` applies to.
+    pub(crate) fn subjects(&self, p: usize) -> Vec<usize> {
+        self.subjects.get(p).map(|s| s.iter().collect()).unwrap_or_default()
+    }
+
+    /// Every overlap of equal-priority policies (one per pair of policies and direction).
+    pub(crate) fn overlaps(&self, ws: &Workspace) -> Vec<TierOverlap> {
+        let mut out = Vec::new();
+        for tier in [Tier::Admin, Tier::Baseline] {
+            for dir in [Direction::Ingress, Direction::Egress] {
+                let rules = self.rules(tier, dir);
+                let mut seen = Vec::new();
+                for (i, a) in rules.iter().enumerate() {
+                    for b in rules.iter().skip(i + 1) {
+                        if a.policy == b.policy || a.action == b.action || seen.contains(&(a.policy, b.policy)) {
+                            continue;
+                        }
+                        let prio = |p: usize| ws.cluster_policies.get(p).map(|p| p.priority);
+                        if prio(a.policy) != prio(b.policy) {
+                            continue;
+                        }
+                        let (Some(sa), Some(sb)) = (self.subjects.get(a.policy), self.subjects.get(b.policy)) else { continue };
+                        let Some(subject) = sa.first_common(sb) else { continue };
+                        let ports = a.ports(None).intersect(&b.ports(None));
+                        if ports.is_empty() {
+                            continue;
+                        }
+                        let Some(peer) = common_peer(ws, a, b) else { continue };
+                        seen.push((a.policy, b.policy));
+                        out.push(TierOverlap { first: (a.policy, a.index), second: (b.policy, b.index), dir, subject, peer, ports });
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// Every shadowed rule (see [`ShadowedRule`]).
+    pub(crate) fn shadowed(&self, ws: &Workspace) -> Vec<ShadowedRule> {
+        let mut out = Vec::new();
+        for tier in [Tier::Admin, Tier::Baseline] {
+            for dir in [Direction::Ingress, Direction::Egress] {
+                let rules = self.rules(tier, dir);
+                for (k, r) in rules.iter().enumerate() {
+                    if let Some(by) = self.shadowed_by(ws, rules, k, r, dir) {
+                        out.push(ShadowedRule { rule: (r.policy, r.index), dir, by });
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    fn shadowed_by(&self, ws: &Workspace, rules: &[TierRule], k: usize, r: &TierRule, dir: Direction) -> Option<Vec<(usize, usize)>> {
+        let written = ws.cluster_policies.get(r.policy).and_then(|p| match dir {
+            Direction::Ingress => p.ingress.get(r.index),
+            Direction::Egress => p.egress.get(r.index),
+        })?;
+        // Domain names and nodes are not in the input: what they match cannot be compared.
+        if r.fail_closed != FailClosed::No || !written.domains.is_empty() || !written.nodes.is_empty() {
+            return None;
+        }
+        let earlier = rules.get(..k)?;
+        let subjects: Vec<usize> = self.subjects.get(r.policy)?.iter().collect();
+        let pods: Vec<usize> = r.matcher.pods.iter().collect();
+        let mut blocks: Vec<(ipnet::IpNet, Vec<ipnet::IpNet>)> = r.matcher.blocks.clone();
+        for e in earlier {
+            blocks.extend(e.matcher.blocks.iter().cloned());
+        }
+        let addresses: Vec<IpAddr> = super::connlist::address_atoms(&blocks).into_iter().map(|(first, _)| first).filter(|ip| r.matcher.matches_ip(*ip)).collect();
+        if subjects.is_empty() || (pods.is_empty() && addresses.is_empty()) {
+            return None;
+        }
+        let peers = pods.iter().map(|&p| Other::Pod(p)).chain(addresses.iter().map(|&ip| Other::Ip(ip)));
+        let mut budget = SHADOW_BUDGET;
+        let mut by = Vec::new();
+        for w in &subjects {
+            for peer in peers.clone() {
+                let dst = match (dir, peer) {
+                    (Direction::Ingress, _) => ws.workloads.get(*w),
+                    (Direction::Egress, Other::Pod(p)) => ws.workloads.get(p),
+                    (Direction::Egress, Other::Ip(_)) => None,
+                };
+                let need = r.ports(dst);
+                let mut covered = ConnSet::none();
+                for e in earlier {
+                    budget = budget.checked_sub(1)?;
+                    if self.applies(e, *w) && e.matches(peer) {
+                        let ports = e.ports(dst);
+                        if !ports.intersect(&need).is_empty() && !by.contains(&(e.policy, e.index)) {
+                            by.push((e.policy, e.index));
+                        }
+                        covered.union_with(&ports);
+                    }
+                }
+                if !need.subtract(&covered).is_empty() {
+                    return None;
+                }
+            }
+        }
+        Some(by)
+    }
+}
+
+/// A peer both rules match, for messages: a workload, or an address range.
+fn common_peer(ws: &Workspace, a: &TierRule, b: &TierRule) -> Option<String> {
+    let everything = |r: &TierRule| r.fail_closed == FailClosed::Everything;
+    let pod = match (everything(a), everything(b)) {
+        (true, true) => ws.workloads.first().map(|_| 0),
+        (true, false) => b.matcher.pods.iter().next(),
+        (false, true) => a.matcher.pods.iter().next(),
+        (false, false) => a.matcher.pods.first_common(&b.matcher.pods),
+    };
+    if let Some(w) = pod.and_then(|i| ws.workloads.get(i)) {
+        return Some(w.display());
+    }
+    for (ca, _) in &a.matcher.blocks {
+        for (cb, _) in &b.matcher.blocks {
+            if ca.contains(cb) || cb.contains(ca) {
+                let inner = if ca.prefix_len() >= cb.prefix_len() { ca } else { cb };
+                return Some(inner.to_string());
+            }
+        }
+    }
+    None
+}

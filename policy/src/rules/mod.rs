@@ -394,6 +394,11 @@ pub static ALL: &[RuleEntry] = &[
     entry::<environment::ProxyEnvMalformed>(),
     entry::<environment::HardcodedClusterIp>(),
     entry::<cluster::InvalidClusterNetworkPolicy>(),
+    entry::<cluster::ClusterPriorityOverlap>(),
+    entry::<cluster::ClusterRuleShadowed>(),
+    entry::<cluster::ClusterPassDecidesNothing>(),
+    entry::<cluster::ClusterDenyBlocksEssentials>(),
+    entry::<cluster::ClusterPolicyV1alpha1>(),
 ];
 
 /// Declare a rule: doc comments become its docs, the first line its title.
