@@ -266,9 +266,12 @@ pub struct ShadowedRule {
     pub by: Vec<(usize, usize)>,
 }
 
-/// How many (subject, peer, earlier rule) checks the shadowing analysis may make per rule:
-/// beyond that the rule is not judged (a large input never costs unbounded time).
-const SHADOW_BUDGET: usize = 2_000_000;
+/// How many (subject, peer, earlier rule) checks the shadowing analysis may make in all:
+/// beyond that the remaining rules are not judged (a large input never costs unbounded time).
+const SHADOW_BUDGET: usize = 5_000_000;
+
+/// How many rule pairs the overlap analysis may compare in all.
+const OVERLAP_BUDGET: usize = 2_000_000;
 
 impl Tiers {
     /// The workloads cluster policy `p` applies to.
@@ -279,12 +282,15 @@ impl Tiers {
     /// Every overlap of equal-priority policies (one per pair of policies and direction).
     pub(crate) fn overlaps(&self, ws: &Workspace) -> Vec<TierOverlap> {
         let mut out = Vec::new();
+        let mut budget = OVERLAP_BUDGET;
         for tier in [Tier::Admin, Tier::Baseline] {
             for dir in [Direction::Ingress, Direction::Egress] {
                 let rules = self.rules(tier, dir);
                 let mut seen = Vec::new();
                 for (i, a) in rules.iter().enumerate() {
                     for b in rules.iter().skip(i + 1) {
+                        let Some(left) = budget.checked_sub(1) else { return out };
+                        budget = left;
                         if a.policy == b.policy || a.action == b.action || seen.contains(&(a.policy, b.policy)) {
                             continue;
                         }
@@ -311,11 +317,12 @@ impl Tiers {
     /// Every shadowed rule (see [`ShadowedRule`]).
     pub(crate) fn shadowed(&self, ws: &Workspace) -> Vec<ShadowedRule> {
         let mut out = Vec::new();
+        let mut budget = SHADOW_BUDGET;
         for tier in [Tier::Admin, Tier::Baseline] {
             for dir in [Direction::Ingress, Direction::Egress] {
                 let rules = self.rules(tier, dir);
                 for (k, r) in rules.iter().enumerate() {
-                    if let Some(by) = self.shadowed_by(ws, rules, k, r, dir) {
+                    if let Some(by) = self.shadowed_by(ws, rules, k, r, dir, &mut budget) {
                         out.push(ShadowedRule { rule: (r.policy, r.index), dir, by });
                     }
                 }
@@ -324,7 +331,7 @@ impl Tiers {
         out
     }
 
-    fn shadowed_by(&self, ws: &Workspace, rules: &[TierRule], k: usize, r: &TierRule, dir: Direction) -> Option<Vec<(usize, usize)>> {
+    fn shadowed_by(&self, ws: &Workspace, rules: &[TierRule], k: usize, r: &TierRule, dir: Direction, budget: &mut usize) -> Option<Vec<(usize, usize)>> {
         let written = ws.cluster_policies.get(r.policy).and_then(|p| match dir {
             Direction::Ingress => p.ingress.get(r.index),
             Direction::Egress => p.egress.get(r.index),
@@ -340,12 +347,12 @@ impl Tiers {
         for e in earlier {
             blocks.extend(e.matcher.blocks.iter().cloned());
         }
+        *budget = budget.checked_sub(blocks.len())?;
         let addresses: Vec<IpAddr> = super::connlist::address_atoms(&blocks).into_iter().map(|(first, _)| first).filter(|ip| r.matcher.matches_ip(*ip)).collect();
         if subjects.is_empty() || (pods.is_empty() && addresses.is_empty()) {
             return None;
         }
         let peers = pods.iter().map(|&p| Other::Pod(p)).chain(addresses.iter().map(|&ip| Other::Ip(ip)));
-        let mut budget = SHADOW_BUDGET;
         let mut by = Vec::new();
         for w in &subjects {
             for peer in peers.clone() {
@@ -357,7 +364,7 @@ impl Tiers {
                 let need = r.ports(dst);
                 let mut covered = ConnSet::none();
                 for e in earlier {
-                    budget = budget.checked_sub(1)?;
+                    *budget = budget.checked_sub(1)?;
                     if self.applies(e, *w) && e.matches(peer) {
                         let ports = e.ports(dst);
                         if !ports.intersect(&need).is_empty() && !by.contains(&(e.policy, e.index)) {
