@@ -81,8 +81,9 @@ fn fixtures_cover_deny_warn_allow_and_invalid_settings() {
     assert!(expected.iter().any(|e| e["validate"]["accepted"] == json!(true) && e["validate"]["warnings"].as_array().is_some_and(|w| !w.is_empty())));
     assert!(expected.iter().any(|e| e["validate"] == json!({"accepted": true})));
     assert!(expected.iter().any(|e| e["validate_settings"]["valid"] == json!(false)));
-    // Context read through host capabilities, and context refused.
-    assert!(expected.iter().any(|e| e["host_calls"].as_array().is_some_and(|c| c.len() == 4) && e["validate"] == json!({"accepted": true})));
+    // Context read through host capabilities (four kinds, then the three cluster-policy kinds),
+    // and context refused.
+    assert!(expected.iter().any(|e| e["host_calls"].as_array().is_some_and(|c| c.len() == 7) && e["validate"] == json!({"accepted": true})));
     assert!(expected.iter().any(|e| e["validate"]["warnings"][0].as_str().is_some_and(|w| w.contains("not read"))));
     for e in &expected {
         for w in e["validate"]["warnings"].as_array().into_iter().flatten() {

@@ -43,6 +43,11 @@ pub struct Settings {
     /// The cluster profile (the defaults when absent).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub profile: Option<Profile>,
+    /// Whether reading context includes the cluster-wide policies ([`CLUSTER_POLICY_RESOURCES`]);
+    /// absent means yes. `false` where their CRDs are not installed silences the warning that
+    /// they could not be read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cluster_policies: Option<bool>,
 }
 
 /// How much of the cluster a context-aware Kubewarden policy reads ([`CONTEXT_RESOURCES`]).
@@ -62,6 +67,14 @@ pub enum ContextScope {
 /// The kinds read as context; each is listed in the Kubewarden metadata's `contextAwareResources`.
 pub const CONTEXT_RESOURCES: [(&str, &str); 4] =
     [("v1", "Namespace"), ("networking.k8s.io/v1", "NetworkPolicy"), ("v1", "Pod"), ("v1", "Service")];
+
+/// The cluster-wide policy kinds read as context (cluster-scoped, always listed whole); their
+/// CRDs are optional, so a failed read is a warning that leaves the other context in force.
+pub const CLUSTER_POLICY_RESOURCES: [(&str, &str); 3] = [
+    ("policy.networking.k8s.io/v1alpha2", "ClusterNetworkPolicy"),
+    ("policy.networking.k8s.io/v1alpha1", "AdminNetworkPolicy"),
+    ("policy.networking.k8s.io/v1alpha1", "BaselineAdminNetworkPolicy"),
+];
 
 /// The waPC host side of `__host_call`: Kubewarden's capabilities (or a test double).
 pub trait HostCalls {
@@ -89,16 +102,7 @@ pub fn read_cluster(scope: ContextScope, namespace: Option<&str>, host: &mut dyn
             ),
             _ => ("list_resources_all", serde_json::json!({"api_version": api_version, "kind": kind})),
         };
-        let answer = host.call("kubewarden", "kubernetes", operation, payload.to_string().as_bytes()).and_then(|bytes| {
-            let list: ListAnswer<'_> = serde_json::from_slice(&bytes).map_err(|e| format!("answer is not a List: {e}"))?;
-            let items = list.items.get();
-            if !items.starts_with('[') {
-                return Err("answer is not a List: `items` is not an array".to_string());
-            }
-            // Both are constants without quotes, so plain interpolation is valid JSON.
-            Ok(format!(r#"{{"apiVersion":"{api_version}","kind":"{kind}List","items":{items}}}"#))
-        });
-        match answer {
+        match list(host, operation, &payload, api_version, kind) {
             Ok(text) => lists.push(Source::new(format!("cluster/{kind}List"), text)),
             Err(e) => unread.push((kind, e)),
         }
@@ -111,6 +115,43 @@ pub fn read_cluster(scope: ContextScope, namespace: Option<&str>, host: &mut dyn
         }
     };
     (lists, notes)
+}
+
+/// One `kubernetes` capability list call: the answer as a typed List document.
+fn list(host: &mut dyn HostCalls, operation: &str, payload: &Value, api_version: &str, kind: &str) -> Result<String, String> {
+    let bytes = host.call("kubewarden", "kubernetes", operation, payload.to_string().as_bytes())?;
+    let list: ListAnswer<'_> = serde_json::from_slice(&bytes).map_err(|e| format!("answer is not a List: {e}"))?;
+    let items = list.items.get();
+    if !items.starts_with('[') {
+        return Err("answer is not a List: `items` is not an array".to_string());
+    }
+    // Both are constants without quotes, so plain interpolation is valid JSON.
+    Ok(format!(r#"{{"apiVersion":"{api_version}","kind":"{kind}List","items":{items}}}"#))
+}
+
+/// Read the cluster-wide policies ([`CLUSTER_POLICY_RESOURCES`]) through `host`: the lists
+/// read, and a warning naming the kinds that could not be (their CRDs may be absent).
+pub fn read_cluster_policies(host: &mut dyn HostCalls) -> (Vec<Source>, Option<String>) {
+    let mut lists = Vec::new();
+    let mut unread: Vec<(&str, String)> = Vec::new();
+    for (api_version, kind) in CLUSTER_POLICY_RESOURCES {
+        let payload = serde_json::json!({"api_version": api_version, "kind": kind});
+        match list(host, "list_resources_all", &payload, api_version, kind) {
+            Ok(text) => lists.push(Source::new(format!("cluster/{kind}List"), text)),
+            Err(e) => unread.push((kind, e)),
+        }
+    }
+    let note = unread.first().map(|(_, first)| {
+        let kinds: Vec<&str> = unread.iter().map(|(k, _)| *k).collect();
+        truncate(
+            &format!(
+                "netreach: cluster {} not read, verdicts ignore those tiers (settings `clusterPolicies: false` where the CRDs are not installed): {first}",
+                kinds.join(", ")
+            ),
+            MAX_WARNING_CHARS,
+        )
+    });
+    (lists, note)
 }
 
 /// The part of a `kubernetes` capability answer netreach reads.
@@ -343,10 +384,18 @@ pub fn kubewarden_operation(op: &[u8], msg: &[u8], host: &mut dyn HostCalls) -> 
             let payload: Value = parse(msg, "validation request")?;
             let request = payload.get("request").ok_or("validation request has no `request`")?;
             let settings = Settings::from_value(payload.get("settings").unwrap_or(&Value::Null))?;
-            let (context, notes) = match reviewed_object(request) {
+            let (mut context, notes) = match reviewed_object(request) {
                 Some(_) => read_cluster(settings.scope(), review_namespace(request).as_deref(), host),
                 None => (Vec::new(), Vec::new()),
             };
+            // The cluster tiers come with any context; failing to read them (no CRDs) warns but
+            // leaves the rest of the context in force.
+            let mut soft = None;
+            if settings.scope() != ContextScope::None && settings.cluster_policies != Some(false) && reviewed_object(request).is_some() {
+                let (lists, note) = read_cluster_policies(host);
+                context.extend(lists);
+                soft = note;
+            }
             // Nothing read, or some kind missing: the object is judged alone.
             let coverage = if settings.scope() == ContextScope::None || !notes.is_empty() {
                 Coverage::Object
@@ -355,6 +404,7 @@ pub fn kubewarden_operation(op: &[u8], msg: &[u8], host: &mut dyn HostCalls) -> 
             };
             let mut review = review(request, &settings, context, coverage)?;
             review.verdict.warnings.extend(notes);
+            review.verdict.warnings.extend(soft);
             to_json(&review.verdict)
         }
         other => Err(format!("unknown operation {:?}", String::from_utf8_lossy(other))),
@@ -606,6 +656,24 @@ mod tests {
         assert!(lists.is_empty());
         assert_eq!(notes.len(), 1);
         assert!(notes[0].starts_with("netreach: cluster Namespace, NetworkPolicy, Pod, Service not read, checks ran without them: not granted"), "{}", notes[0]);
+    }
+
+    #[test]
+    fn cluster_policies_are_read_whole_and_their_absence_only_warns() {
+        let cnp = json!({"apiVersion": "policy.networking.k8s.io/v1alpha2", "kind": "ClusterNetworkPolicy", "metadata": {"name": "deny"},
+                         "spec": {"tier": "Admin", "priority": 1, "subject": {"namespaces": {}}, "egress": [{"action": "Deny", "to": [{"networks": ["0.0.0.0/0"]}]}]}});
+        let mut host = Fake(Some(vec![cnp]), vec![]);
+        let (lists, note) = read_cluster_policies(&mut host);
+        assert_eq!(note, None);
+        assert_eq!(host.1, ["list_resources_all *", "list_resources_all *", "list_resources_all *"]);
+        let ws = crate::Workspace::load(&lists, &crate::LoadOptions::default());
+        assert!(ws.problems.is_empty(), "{:?}", ws.problems);
+        assert_eq!(ws.cluster_policies.len(), 1);
+
+        let (lists, note) = read_cluster_policies(&mut Fake(None, vec![]));
+        assert!(lists.is_empty());
+        let note = note.unwrap_or_default();
+        assert!(note.starts_with("netreach: cluster ClusterNetworkPolicy, AdminNetworkPolicy, BaselineAdminNetworkPolicy not read"), "{note}");
     }
 
     #[test]
