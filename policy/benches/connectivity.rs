@@ -20,7 +20,7 @@ mod support {
     pub mod generate;
 }
 use support::counting::{Counting, LIVE, PEAK};
-use support::generate::generate;
+use support::generate::{cluster_policies, generate};
 
 fn measure(namespaces: usize, per_ns: usize, write_dir: Option<&str>) {
     let yaml = generate(namespaces, per_ns);
@@ -142,8 +142,39 @@ impl std::io::Write for Counter {
     }
 }
 
+/// The map of the generated bundle with `cnps` cluster policies added, against the map of the
+/// same bundle without them (target: within 1.5×).
+fn tiers(namespaces: usize, per_ns: usize, cnps: usize) {
+    let base = generate(namespaces, per_ns);
+    let with = format!("{base}{}", cluster_policies(cnps));
+    let mut times = Vec::new();
+    for yaml in [base, with] {
+        let ws = Workspace::load(&[Source::new("bench.yaml", yaml)], &LoadOptions::default());
+        assert!(ws.problems.is_empty(), "generator produced bad input: {:?}", ws.problems.first());
+        let mut best = Duration::MAX;
+        let mut pairs = 0;
+        for _ in 0..3 {
+            let t = Instant::now();
+            let engine = Engine::new(&ws);
+            pairs = Connectivity::compute(&engine).len();
+            best = best.min(t.elapsed());
+        }
+        times.push(best);
+        println!("tiers: workloads {:>5}  policies {:>6}  cluster policies {:>3}  map {:>10.2?} (best of 3)  pairs {:>8}", ws.workloads.len(), ws.policies.len(), ws.cluster_policies.len(), best, pairs);
+    }
+    if let [without, with] = times.as_slice() {
+        println!("tiers: map with / without cluster policies {:.2}", with.as_secs_f64() / without.as_secs_f64());
+    }
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
+    if args.iter().any(|a| a == "--tiers") {
+        for (ns, per) in [(20, 20), (100, 50)] {
+            tiers(ns, per, 50);
+        }
+        return;
+    }
     let write_dir = args.iter().position(|a| a == "--write").and_then(|i| args.get(i + 1)).map(String::as_str);
     for (ns, per) in [(2, 10), (20, 20), (100, 50)] {
         measure(ns, per, write_dir);

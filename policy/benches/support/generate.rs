@@ -41,3 +41,31 @@ pub fn generate(namespaces: usize, per_ns: usize) -> String {
     }
     y
 }
+
+/// `n` cluster policies over the namespaces of [`generate`]: four in five Admin-tier (by
+/// team: Deny of dev namespaces on a port range, Accept of the team's db pods, Pass of private
+/// networks, Deny of one external block), the rest Baseline-tier (Deny of other teams'
+/// ingress on the named port, Accept of DNS).
+#[allow(dead_code)] // the hosts bench shares this file and does not use it
+pub fn cluster_policies(n: usize) -> String {
+    let mut y = String::new();
+    for i in 0..n {
+        let team = format!("team{}", i % 5);
+        if i % 5 != 4 {
+            let _ = write!(
+                y,
+                "---\napiVersion: policy.networking.k8s.io/v1alpha2\nkind: ClusterNetworkPolicy\nmetadata: {{name: admin-{i}}}\nspec:\n  tier: Admin\n  priority: {i}\n  subject:\n    pods: {{namespaceSelector: {{matchLabels: {{team: {team}}}}}, podSelector: {{matchLabels: {{shard: s{}}}}}}}\n  ingress:\n  - name: no-dev-admin\n    action: Deny\n    from: [{{namespaces: {{matchLabels: {{env: dev}}}}}}]\n    protocols: [{{tcp: {{destinationPort: {{range: {{start: {}, end: {}}}}}}}}}]\n  egress:\n  - name: team-db\n    action: Accept\n    to: [{{pods: {{namespaceSelector: {{matchLabels: {{team: {team}}}}}, podSelector: {{matchLabels: {{tier: db}}}}}}}}]\n    protocols: [{{tcp: {{destinationPort: {{number: 5432}}}}}}]\n  - name: private\n    action: Pass\n    to: [{{networks: [10.0.0.0/8, 172.16.0.0/12]}}]\n  - name: one-block\n    action: Deny\n    to: [{{networks: [198.51.{}.0/24]}}]\n",
+                i % 7,
+                9000 + i,
+                9100 + i,
+                i % 256
+            );
+        } else {
+            let _ = write!(
+                y,
+                "---\napiVersion: policy.networking.k8s.io/v1alpha2\nkind: ClusterNetworkPolicy\nmetadata: {{name: baseline-{i}}}\nspec:\n  tier: Baseline\n  priority: {i}\n  subject:\n    namespaces: {{matchLabels: {{team: {team}}}}}\n  ingress:\n  - name: other-teams\n    action: Deny\n    from: [{{namespaces: {{matchExpressions: [{{key: team, operator: NotIn, values: [{team}]}}]}}}}]\n    protocols: [{{destinationNamedPort: http}}]\n  egress:\n  - name: dns\n    action: Accept\n    to: [{{namespaces: {{}}}}]\n    protocols: [{{udp: {{destinationPort: {{number: 53}}}}}}]\n"
+            );
+        }
+    }
+    y
+}

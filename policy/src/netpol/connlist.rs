@@ -11,6 +11,7 @@ use serde::ser::SerializeSeq;
 use serde::{Serialize, Serializer};
 
 use super::{CompiledRule, ConnSet, Direction, Engine};
+use crate::model::Tier;
 
 /// One end of a connection in the map.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -271,6 +272,9 @@ struct Rows<'e, 'w> {
     touched: Vec<usize>,
     acc: Vec<u32>,
     acc_touched: Vec<usize>,
+    /// With cluster policies: (destination, tier rules matching the source, NetworkPolicy
+    /// answer) → the destination's ingress answer.
+    tier_ingress: HashMap<(usize, u64, u32), u32>,
 }
 
 fn id(i: usize) -> u32 {
@@ -353,6 +357,7 @@ impl<'e, 'w> Rows<'e, 'w> {
             touched: Vec::new(),
             acc: vec![NONE; groups],
             acc_touched: Vec::new(),
+            tier_ingress: HashMap::new(),
         }
     }
 
@@ -464,6 +469,17 @@ impl<'e, 'w> Rows<'e, 'w> {
         if self.cx.engine.has_cluster_policies() {
             return self.external_tiered(dir, g, only);
         }
+        let Some(ms) = self.members.get(g).cloned() else { return Vec::new() };
+        let per_atom = self.external_np(dir, &ms, only);
+        match only {
+            Some(o) => per_atom.into_iter().filter(|&c| c != NONE).map(|c| (o, c)).collect(),
+            None => per_atom.into_iter().enumerate().filter(|&(_, c)| c != NONE).collect(),
+        }
+    }
+
+    /// What the NetworkPolicies of workloads `ms` allow in `dir` towards or from each atom (or
+    /// only atom `only`, at index 0), united over `ms`.
+    fn external_np(&mut self, dir: Direction, ms: &[usize], only: Option<usize>) -> Vec<u32> {
         let engine = self.cx.engine;
         let side = match dir {
             Direction::Egress => &mut self.egress,
@@ -471,7 +487,6 @@ impl<'e, 'w> Rows<'e, 'w> {
         };
         let atoms = side.keys.len();
         let mut per_atom = vec![NONE; if only.is_some() { 1 } else { atoms }];
-        let Some(ms) = self.members.get(g) else { return Vec::new() };
         for &m in ms {
             let policies = engine.isolating(m, dir);
             if policies.is_empty() {
@@ -509,33 +524,56 @@ impl<'e, 'w> Rows<'e, 'w> {
                 }
             }
         }
-        match only {
-            Some(o) => per_atom.into_iter().filter(|&c| c != NONE).map(|c| (o, c)).collect(),
-            None => per_atom.into_iter().enumerate().filter(|&(_, c)| c != NONE).collect(),
-        }
+        per_atom
     }
 
-    /// [`Rows::workload_row`] when cluster policies are in force: every pair through the
-    /// engine's tiered answers (first match per tier does not decompose into per-rule unions).
+    /// [`Rows::workload_row`] when cluster policies are in force. A pair's verdict depends on
+    /// which of the tier rules that apply to its source (egress) or destination (ingress) match
+    /// the other end, on the NetworkPolicy answer and on the destination's ports; pairs that
+    /// agree on all of it share one answer from the engine, and pairs no tier rule matches
+    /// take the NetworkPolicy answer as it is.
     fn workload_row_tiered(&mut self, gs: usize, row: &mut Vec<(u32, u32)>) {
         let engine = self.cx.engine;
-        let Some(ms) = self.members.get(gs) else { return };
+        let n = self.towards.len();
+        let Some(ms) = self.members.get(gs).cloned() else { return };
         let mut acc: BTreeMap<usize, u32> = BTreeMap::new();
-        for &s in ms {
-            for d in 0..self.towards.len() {
+        for s in ms {
+            let np = self.np_egress(s);
+            let admin = rule_masks(engine.tiers.rules_for(Tier::Admin, Direction::Egress, s), n);
+            let isolated = engine.is_isolated(s, Direction::Egress);
+            let baseline = if isolated { Some(vec![0; n]) } else { rule_masks(engine.tiers.rules_for(Tier::Baseline, Direction::Egress, s), n) };
+            let mut memo: HashMap<(u64, u64, u32, u32), u32> = HashMap::new();
+            for d in 0..n {
                 let gd = self.group_of.get(d).copied().unwrap_or(gs);
                 if gd == gs {
                     continue;
                 }
-                let e = engine.egress_to_pod(s, d);
-                if e.is_empty() {
+                let np_d = np.get(d).copied().unwrap_or(NONE);
+                let masks = admin.as_ref().zip(baseline.as_ref()).map(|(a, b)| (a.get(d).copied().unwrap_or(0), b.get(d).copied().unwrap_or(0)));
+                let e = match masks {
+                    Some((0, 0)) => np_d,
+                    Some((ma, mb)) => {
+                        let key = (ma, mb, np_d, self.cx.signature.get(d).copied().unwrap_or(0));
+                        match memo.get(&key) {
+                            Some(&c) => c,
+                            None => {
+                                let c = self.cx.conns.id(engine.egress_to_pod(s, d));
+                                memo.insert(key, c);
+                                c
+                            }
+                        }
+                    }
+                    // More tier rules than a mask holds: ask the engine for every pair.
+                    None => self.cx.conns.id(engine.egress_to_pod(s, d)),
+                };
+                if e == NONE {
                     continue;
                 }
-                let c = e.intersect(&engine.ingress_from_pod(d, s));
-                if c.is_empty() {
+                let i = self.ingress_tiered(d, s);
+                let c = self.cx.conns.inter(e, i);
+                if c == NONE {
                     continue;
                 }
-                let c = self.cx.conns.id(c);
                 let a = acc.entry(gd).or_insert(NONE);
                 *a = self.cx.conns.union(*a, c);
             }
@@ -543,36 +581,134 @@ impl<'e, 'w> Rows<'e, 'w> {
         row.extend(acc.into_iter().map(|(gd, c)| (id(gd), c)));
     }
 
-    /// [`Rows::external`] when cluster policies are in force: each atom by its first address
-    /// (every address of an atom lies in the same blocks and networks).
-    fn external_tiered(&mut self, dir: Direction, g: usize, only: Option<usize>) -> Vec<(usize, u32)> {
+    /// What `s`'s NetworkPolicies allow towards each workload (all of it when none isolates
+    /// its egress).
+    fn np_egress(&mut self, s: usize) -> Vec<u32> {
         let engine = self.cx.engine;
-        let side = match dir {
-            Direction::Egress => &self.egress,
-            Direction::Ingress => &self.ingress,
-        };
-        let atoms: Vec<(usize, IpAddr)> = (0..side.keys.len())
-            .filter(|a| only.is_none_or(|o| o == *a))
-            .filter_map(|a| match self.peers.get(side.first + a) {
-                Some(PeerRef::External { first, .. }) => Some((a, *first)),
-                _ => None,
-            })
-            .collect();
-        let Some(ms) = self.members.get(g) else { return Vec::new() };
-        let mut out = Vec::new();
-        for (a, ip) in atoms {
-            let mut c = ConnSet::none();
-            for &m in ms {
-                c.union_with(&match dir {
-                    Direction::Egress => engine.egress_to_ip(m, ip),
-                    Direction::Ingress => engine.ingress_from_ip(m, ip),
-                });
-            }
-            if !c.is_empty() {
-                out.push((a, self.cx.conns.id(c)));
+        let n = self.towards.len();
+        let policies = engine.isolating(s, Direction::Egress);
+        if policies.is_empty() {
+            return vec![ALL; n];
+        }
+        let mut out = vec![NONE; n];
+        for &p in policies {
+            for r in engine.rules(p, Direction::Egress) {
+                let targets: Vec<usize> = if r.all_peers { (0..n).collect() } else { r.pods.iter().collect() };
+                for d in targets {
+                    let ports = self.cx.ports(r, Some(d));
+                    if let Some(e) = out.get_mut(d) {
+                        *e = self.cx.conns.union(*e, ports);
+                    }
+                }
             }
         }
         out
+    }
+
+    /// What `d`'s ingress allows from workload `s` through every tier, shared between sources
+    /// that the tier rules applying to `d` match alike and the NetworkPolicies answer alike.
+    fn ingress_tiered(&mut self, d: usize, s: usize) -> u32 {
+        let engine = self.cx.engine;
+        let np = self.cx.ingress_from(d, s);
+        let rules: Vec<&super::tiers::TierRule> = engine
+            .tiers
+            .rules_for(Tier::Admin, Direction::Ingress, d)
+            .chain(engine.tiers.rules_for(Tier::Baseline, Direction::Ingress, d))
+            .collect();
+        if rules.is_empty() {
+            return np;
+        }
+        if rules.len() > 64 {
+            return self.cx.conns.id(engine.ingress_from_pod(d, s));
+        }
+        let mask = rules.iter().enumerate().fold(0u64, |m, (k, r)| if r.pods().is_none_or(|p| p.contains(s)) { m | (1 << k) } else { m });
+        if mask == 0 {
+            // No tier rule matches: the Admin tier hands everything on; the NetworkPolicies
+            // decide if they isolate `d`, else the Baseline (no match either), else the default.
+            return if engine.is_isolated(d, Direction::Ingress) { np } else { ALL };
+        }
+        if let Some(&c) = self.tier_ingress.get(&(d, mask, np)) {
+            return c;
+        }
+        let c = self.cx.conns.id(engine.ingress_from_pod(d, s));
+        self.tier_ingress.insert((d, mask, np), c);
+        c
+    }
+
+    /// [`Rows::external`] when cluster policies are in force, per member: atoms that no tier
+    /// rule applying to it matches take the NetworkPolicy answer; the others share the
+    /// engine's answer for the atom's first address (every address of an atom lies in the same
+    /// blocks and networks) with atoms the same rules match and the NetworkPolicies answer alike.
+    fn external_tiered(&mut self, dir: Direction, g: usize, only: Option<usize>) -> Vec<(usize, u32)> {
+        let engine = self.cx.engine;
+        let Some(ms) = self.members.get(g).cloned() else { return Vec::new() };
+        let (first, count) = match dir {
+            Direction::Egress => (self.egress.first, self.egress.keys.len()),
+            Direction::Ingress => (self.ingress.first, self.ingress.keys.len()),
+        };
+        let atoms: Vec<usize> = match only {
+            Some(o) => vec![o],
+            None => (0..count).collect(),
+        };
+        let mut out = vec![NONE; atoms.len()];
+        for m in ms {
+            let np = self.external_np(dir, &[m], only);
+            let isolated = engine.is_isolated(m, dir);
+            let admin: Vec<&super::tiers::TierRule> = engine.tiers.rules_for(Tier::Admin, dir, m).collect();
+            let baseline: Vec<&super::tiers::TierRule> = if isolated { Vec::new() } else { engine.tiers.rules_for(Tier::Baseline, dir, m).collect() };
+            let masks = |rules: &[&super::tiers::TierRule], side: &mut Atoms| -> Option<Vec<u64>> {
+                let mut masks = vec![0u64; count];
+                for (k, r) in rules.iter().enumerate() {
+                    if k >= 64 {
+                        return None;
+                    }
+                    let spans: Vec<(usize, usize)> = match r.pods() {
+                        None => vec![(0, usize::MAX)],
+                        Some(_) if r.ip_blocks().is_empty() => Vec::new(),
+                        Some(_) => {
+                            let keys = &side.keys;
+                            side.ranges.entry(r.id()).or_insert_with(|| rule_atoms(r.matcher(), keys)).clone()
+                        }
+                    };
+                    for (lo, hi) in spans {
+                        for mask in masks.iter_mut().skip(lo).take(hi.saturating_sub(lo).saturating_add(1)) {
+                            *mask |= 1 << k;
+                        }
+                    }
+                }
+                Some(masks)
+            };
+            let side = match dir {
+                Direction::Egress => &mut self.egress,
+                Direction::Ingress => &mut self.ingress,
+            };
+            let (ma, mb) = (masks(&admin, side), masks(&baseline, side));
+            let mut memo: HashMap<(u64, u64, u32), u32> = HashMap::new();
+            for (slot, &a) in atoms.iter().enumerate() {
+                let np_a = np.get(slot).copied().unwrap_or(NONE);
+                let key = ma.as_ref().zip(mb.as_ref()).map(|(x, y)| (x.get(a).copied().unwrap_or(0), y.get(a).copied().unwrap_or(0), np_a));
+                let c = match key {
+                    Some((0, 0, _)) => np_a,
+                    Some(k) if memo.contains_key(&k) => memo.get(&k).copied().unwrap_or(NONE),
+                    _ => {
+                        let Some(PeerRef::External { first: ip, .. }) = self.peers.get(first + a) else { continue };
+                        let set = match dir {
+                            Direction::Egress => engine.egress_to_ip(m, *ip),
+                            Direction::Ingress => engine.ingress_from_ip(m, *ip),
+                        };
+                        let c = self.cx.conns.id(set);
+                        if let Some(k) = key {
+                            memo.insert(k, c);
+                        }
+                        c
+                    }
+                };
+                if let Some(o) = out.get_mut(slot) {
+                    *o = self.cx.conns.union(*o, c);
+                }
+            }
+        }
+        atoms.into_iter().zip(out).filter(|&(_, c)| c != NONE).collect()
     }
 
     /// Group `g` → every egress atom it may reach.
@@ -795,6 +931,28 @@ fn block_ranges(cidr: &ipnet::IpNet, except: &[ipnet::IpNet]) -> Vec<(u128, u128
     }
     out.push((cur, end));
     out
+}
+
+/// Per workload, which of `rules` (at most 64) match it as a peer, one bit each; `None` when
+/// there are more.
+fn rule_masks<'r>(rules: impl Iterator<Item = &'r super::tiers::TierRule>, n: usize) -> Option<Vec<u64>> {
+    let mut masks = vec![0u64; n];
+    for (k, r) in rules.enumerate() {
+        if k >= 64 {
+            return None;
+        }
+        match r.pods() {
+            None => masks.iter_mut().for_each(|m| *m |= 1 << k),
+            Some(p) => {
+                for d in p.iter() {
+                    if let Some(m) = masks.get_mut(d) {
+                        *m |= 1 << k;
+                    }
+                }
+            }
+        }
+    }
+    Some(masks)
 }
 
 #[cfg(test)]

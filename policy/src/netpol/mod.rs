@@ -14,7 +14,7 @@ mod tiers;
 use std::collections::HashMap;
 use std::net::IpAddr;
 
-pub use connlist::{ConnEntry, Connectivity, PeerRef};
+pub use connlist::{address_atoms, ConnEntry, Connectivity, PeerRef};
 pub use explain::{Endpoint, KnownPods, SideVerdict, Target, TierDecision, Verdict};
 pub use ports::{ConnSet, PortSet};
 pub use service::{ApiServer, Blocked, Reach};

@@ -67,6 +67,27 @@ impl TierRule {
         self.matcher.ports_to(dst)
     }
 
+    /// The workloads the rule's peers match; `None` when it matches every peer (it fails
+    /// closed to everything).
+    pub(crate) fn pods(&self) -> Option<&BitSet> {
+        static NOTHING: BitSet = BitSet { words: Vec::new() };
+        match self.fail_closed {
+            FailClosed::Everything => None,
+            FailClosed::Nothing => Some(&NOTHING),
+            FailClosed::No => Some(&self.matcher.pods),
+        }
+    }
+
+    /// The compiled peers and ports.
+    pub(crate) fn matcher(&self) -> &CompiledRule {
+        &self.matcher
+    }
+
+    /// The rule's id among all compiled rules of the engine (for per-rule caches).
+    pub(crate) fn id(&self) -> usize {
+        self.matcher.id
+    }
+
     pub(crate) fn ip_blocks(&self) -> &[(ipnet::IpNet, Vec<ipnet::IpNet>)] {
         &self.matcher.blocks
     }
