@@ -275,6 +275,9 @@ struct Rows<'e, 'w> {
     /// With cluster policies: (destination, tier rules matching the source, NetworkPolicy
     /// answer) → the destination's ingress answer.
     tier_ingress: HashMap<(usize, u64, u32), u32>,
+    /// With cluster policies: per destination, the tier rules that apply to its ingress (Admin
+    /// then Baseline), filled when first needed.
+    tier_rules_in: Vec<Option<Vec<&'e super::tiers::TierRule>>>,
 }
 
 fn id(i: usize) -> u32 {
@@ -358,6 +361,7 @@ impl<'e, 'w> Rows<'e, 'w> {
             acc: vec![NONE; groups],
             acc_touched: Vec::new(),
             tier_ingress: HashMap::new(),
+            tier_rules_in: vec![None; n],
         }
     }
 
@@ -541,9 +545,15 @@ impl<'e, 'w> Rows<'e, 'w> {
             let np = self.np_egress(s);
             let admin = rule_masks(engine.tiers.rules_for(Tier::Admin, Direction::Egress, s), n);
             let isolated = engine.is_isolated(s, Direction::Egress);
-            let baseline = if isolated { Some(vec![0; n]) } else { rule_masks(engine.tiers.rules_for(Tier::Baseline, Direction::Egress, s), n) };
+            let baseline = if isolated { Some(Vec::new()) } else { rule_masks(engine.tiers.rules_for(Tier::Baseline, Direction::Egress, s), n) };
             let mut memo: HashMap<(u64, u64, u32, u32), u32> = HashMap::new();
-            for d in 0..n {
+            // An egress-isolated source reaches only what its NetworkPolicies or a tier rule
+            // name: visit those, not every workload.
+            let candidates: Vec<usize> = match (isolated, &admin) {
+                (true, Some(a)) => (0..n).filter(|&d| np.get(d).is_some_and(|&c| c != NONE) || a.get(d).is_some_and(|&m| m != 0)).collect(),
+                _ => (0..n).collect(),
+            };
+            for d in candidates {
                 let gd = self.group_of.get(d).copied().unwrap_or(gs);
                 if gd == gs {
                     continue;
@@ -593,12 +603,17 @@ impl<'e, 'w> Rows<'e, 'w> {
         let mut out = vec![NONE; n];
         for &p in policies {
             for r in engine.rules(p, Direction::Egress) {
-                let targets: Vec<usize> = if r.all_peers { (0..n).collect() } else { r.pods.iter().collect() };
-                for d in targets {
-                    let ports = self.cx.ports(r, Some(d));
+                let cx = &mut self.cx;
+                let mut add = |d: usize| {
+                    let ports = cx.ports(r, Some(d));
                     if let Some(e) = out.get_mut(d) {
-                        *e = self.cx.conns.union(*e, ports);
+                        *e = cx.conns.union(*e, ports);
                     }
+                };
+                if r.all_peers {
+                    (0..n).for_each(&mut add);
+                } else {
+                    r.pods.iter().for_each(&mut add);
                 }
             }
         }
@@ -610,11 +625,10 @@ impl<'e, 'w> Rows<'e, 'w> {
     fn ingress_tiered(&mut self, d: usize, s: usize) -> u32 {
         let engine = self.cx.engine;
         let np = self.cx.ingress_from(d, s);
-        let rules: Vec<&super::tiers::TierRule> = engine
-            .tiers
-            .rules_for(Tier::Admin, Direction::Ingress, d)
-            .chain(engine.tiers.rules_for(Tier::Baseline, Direction::Ingress, d))
-            .collect();
+        let Some(slot) = self.tier_rules_in.get_mut(d) else { return np };
+        let rules = slot.get_or_insert_with(|| {
+            engine.tiers.rules_for(Tier::Admin, Direction::Ingress, d).chain(engine.tiers.rules_for(Tier::Baseline, Direction::Ingress, d)).collect()
+        });
         if rules.is_empty() {
             return np;
         }
@@ -933,11 +947,15 @@ fn block_ranges(cidr: &ipnet::IpNet, except: &[ipnet::IpNet]) -> Vec<(u128, u128
     out
 }
 
-/// Per workload, which of `rules` (at most 64) match it as a peer, one bit each; `None` when
-/// there are more.
+/// Per workload, which of `rules` (at most 64) match it as a peer, one bit each (empty when
+/// there is no rule); `None` when there are more.
 fn rule_masks<'r>(rules: impl Iterator<Item = &'r super::tiers::TierRule>, n: usize) -> Option<Vec<u64>> {
-    let mut masks = vec![0u64; n];
+    // Empty stands for "no rule matches anything": most sources have no tier rule at all.
+    let mut masks = Vec::new();
     for (k, r) in rules.enumerate() {
+        if masks.is_empty() {
+            masks = vec![0u64; n];
+        }
         if k >= 64 {
             return None;
         }
