@@ -218,7 +218,7 @@ fn tiered_map_equals_the_per_pair_answers() {
             y.push_str(&format!("---\napiVersion: v1\nkind: Pod\nmetadata: {{name: p{d}, namespace: ns{n}, labels: {{app: a{d}, tier: x{}}}}}\nspec: {{containers: [{{name: c, image: i, ports: [{{name: http, containerPort: {}}}, {{name: dns, containerPort: 53, protocol: UDP}}]}}]}}\nstatus: {{podIP: 10.{n}.0.{d}}}\n", d % 3, 8000 + d));
         }
         if n % 2 == 0 {
-            y.push_str(&format!("---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {{name: np, namespace: ns{n}}}\nspec:\n  podSelector: {{matchExpressions: [{{key: tier, operator: In, values: [x0, x2]}}]}}\n  policyTypes: [Ingress, Egress]\n  ingress: [{{from: [{{namespaceSelector: {{matchLabels: {{team: t{}}}}}}}], ports: [{{port: http}}]}}]\n  egress: [{{to: [{{podSelector: {{}}}}]}}, {{ports: [{{port: 53, protocol: UDP}}]}}]\n", n % 3));
+            y.push_str(&format!("---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {{name: np, namespace: ns{n}}}\nspec:\n  podSelector: {{matchExpressions: [{{key: tier, operator: In, values: [x0, x2]}}]}}\n  policyTypes: [Ingress, Egress]\n  ingress: [{{from: [{{namespaceSelector: {{matchLabels: {{team: t{}}}}}}}], ports: [{{port: http}}]}}]\n  egress: [{{to: [{{podSelector: {{}}}}]}}, {{to: [{{namespaceSelector: {{matchLabels: {{team: t0}}}}}}], ports: [{{port: 53, protocol: UDP}}]}}]\n", n % 3));
         }
     }
     let actions = ["Accept", "Deny", "Pass"];

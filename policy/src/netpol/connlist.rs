@@ -542,17 +542,20 @@ impl<'e, 'w> Rows<'e, 'w> {
         let Some(ms) = self.members.get(gs).cloned() else { return };
         let mut acc: BTreeMap<usize, u32> = BTreeMap::new();
         for s in ms {
-            let np = self.np_egress(s);
-            let admin = rule_masks(engine.tiers.rules_for(Tier::Admin, Direction::Egress, s), n);
+            let mut candidates = Vec::new();
+            let np = self.np_egress(s, &mut candidates);
+            let admin = rule_masks(engine.tiers.rules_for(Tier::Admin, Direction::Egress, s), n, &mut candidates);
             let isolated = engine.is_isolated(s, Direction::Egress);
-            let baseline = if isolated { Some(Vec::new()) } else { rule_masks(engine.tiers.rules_for(Tier::Baseline, Direction::Egress, s), n) };
+            let baseline = if isolated { Some(Vec::new()) } else { rule_masks(engine.tiers.rules_for(Tier::Baseline, Direction::Egress, s), n, &mut candidates) };
             let mut memo: HashMap<(u64, u64, u32, u32), u32> = HashMap::new();
             // An egress-isolated source reaches only what its NetworkPolicies or a tier rule
-            // name: visit those, not every workload.
-            let candidates: Vec<usize> = match (isolated, &admin) {
-                (true, Some(a)) => (0..n).filter(|&d| np.get(d).is_some_and(|&c| c != NONE) || a.get(d).is_some_and(|&m| m != 0)).collect(),
-                _ => (0..n).collect(),
-            };
+            // name: visit those, not every workload (with too many rules for a mask, all).
+            if !isolated || admin.is_none() {
+                candidates = (0..n).collect();
+            } else {
+                candidates.sort_unstable();
+                candidates.dedup();
+            }
             for d in candidates {
                 let gd = self.group_of.get(d).copied().unwrap_or(gs);
                 if gd == gs {
@@ -592,12 +595,14 @@ impl<'e, 'w> Rows<'e, 'w> {
     }
 
     /// What `s`'s NetworkPolicies allow towards each workload (all of it when none isolates
-    /// its egress).
-    fn np_egress(&mut self, s: usize) -> Vec<u32> {
+    /// its egress), and the workloads they allow anything towards added to `touched` (when
+    /// they isolate it).
+    fn np_egress(&mut self, s: usize, touched: &mut Vec<usize>) -> Vec<u32> {
         let engine = self.cx.engine;
         let n = self.towards.len();
         let policies = engine.isolating(s, Direction::Egress);
         if policies.is_empty() {
+            // Every workload: the caller visits all of them, `touched` is not needed.
             return vec![ALL; n];
         }
         let mut out = vec![NONE; n];
@@ -607,6 +612,9 @@ impl<'e, 'w> Rows<'e, 'w> {
                 let mut add = |d: usize| {
                     let ports = cx.ports(r, Some(d));
                     if let Some(e) = out.get_mut(d) {
+                        if *e == NONE && ports != NONE {
+                            touched.push(d);
+                        }
                         *e = cx.conns.union(*e, ports);
                     }
                 };
@@ -948,8 +956,9 @@ fn block_ranges(cidr: &ipnet::IpNet, except: &[ipnet::IpNet]) -> Vec<(u128, u128
 }
 
 /// Per workload, which of `rules` (at most 64) match it as a peer, one bit each (empty when
-/// there is no rule); `None` when there are more.
-fn rule_masks<'r>(rules: impl Iterator<Item = &'r super::tiers::TierRule>, n: usize) -> Option<Vec<u64>> {
+/// there is no rule), and every matched workload added to `touched`; `None` when there are
+/// more rules.
+fn rule_masks<'r>(rules: impl Iterator<Item = &'r super::tiers::TierRule>, n: usize, touched: &mut Vec<usize>) -> Option<Vec<u64>> {
     // Empty stands for "no rule matches anything": most sources have no tier rule at all.
     let mut masks = Vec::new();
     for (k, r) in rules.enumerate() {
@@ -960,11 +969,15 @@ fn rule_masks<'r>(rules: impl Iterator<Item = &'r super::tiers::TierRule>, n: us
             return None;
         }
         match r.pods() {
-            None => masks.iter_mut().for_each(|m| *m |= 1 << k),
+            None => {
+                masks.iter_mut().for_each(|m| *m |= 1 << k);
+                touched.extend(0..n);
+            }
             Some(p) => {
                 for d in p.iter() {
                     if let Some(m) = masks.get_mut(d) {
                         *m |= 1 << k;
+                        touched.push(d);
                     }
                 }
             }
