@@ -153,7 +153,12 @@ impl Rule for RequirementBlocked {
                             if d.reported {
                                 f.loc = d.loc;
                             }
-                            f.help("allow the connection in the layer named above; the fix adds the missing allowance");
+                            // The fix is left out when an Admin-tier Deny decided (no NetworkPolicy overrides it).
+                            if f.fix.is_some() {
+                                f.help("allow the connection in the layer named above; the fix adds the missing allowance");
+                            } else {
+                                f.help("allow the connection in the cluster policy named above (an Accept or Pass before its Deny)");
+                            }
                         }
                     }
                 }
