@@ -13,9 +13,6 @@ use serde_json::Value;
 use super::{parse_cidr, NamespaceScope, ObjRef, ObjectId, Peer, PeerKind, PolicyRule, PortMatch, PortSel, Protocol, Selector};
 use crate::source::{join_index, join_key};
 
-/// The API group and version of every cluster-wide policy kind.
-pub const CLUSTER_POLICY_GROUP: &str = "policy.networking.k8s.io";
-
 /// Which API an object came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum ClusterApi {

@@ -36,7 +36,7 @@ pub use istio::{
 };
 pub use requirement::{parse_requirements, Need, NeedTarget, Requirements, REQUIREMENTS_KIND, API_CLIENT_ANNOTATION, EGRESS_ANNOTATION};
 pub use cluster_policy::{
-    Action, ClusterApi, ClusterPolicy, ClusterPolicySpec, ClusterRule, ClusterSubject, PeerSpec, RuleSpec, Tier, CLUSTER_POLICY_GROUP,
+    Action, ClusterApi, ClusterPolicy, ClusterPolicySpec, ClusterRule, ClusterSubject, PeerSpec, RuleSpec, Tier,
 };
 pub use selector::{contains_labels, labels_text, Labels, Requirement, Selector};
 
@@ -528,6 +528,12 @@ impl Workspace {
         self.workloads.shrink_to_fit();
         self.policies.shrink_to_fit();
         self
+    }
+
+    /// The labels of namespace `ns`: its object's (or the implied one's), else only the name
+    /// label the API server sets (a namespace the input does not mention, e.g. the profile's).
+    pub fn namespace_labels(&self, ns: &str) -> Labels {
+        self.namespaces.get(ns).map(|n| n.labels.clone()).unwrap_or_else(|| Labels::from([(NAMESPACE_NAME_LABEL.to_string(), ns.to_string())]))
     }
 
     /// The workload shown as `namespace/name[Kind]` or `namespace/name` (first match).

@@ -711,7 +711,7 @@ impl<'e, 'w> Rows<'e, 'w> {
                 let key = ma.as_ref().zip(mb.as_ref()).map(|(x, y)| (x.get(a).copied().unwrap_or(0), y.get(a).copied().unwrap_or(0), np_a));
                 let c = match key {
                     Some((0, 0, _)) => np_a,
-                    Some(k) if memo.contains_key(&k) => memo.get(&k).copied().unwrap_or(NONE),
+                    Some(k) if let Some(&c) = memo.get(&k) => c,
                     _ => {
                         let Some(PeerRef::External { first: ip, .. }) = self.peers.get(first + a) else { continue };
                         let set = match dir {

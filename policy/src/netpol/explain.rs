@@ -8,7 +8,7 @@ use serde::Serialize;
 use super::{block_contains, resolve_named_in, Direction, Engine};
 use crate::model::{Action, ClusterRule, Tier};
 use crate::model::{
-    ContainerPort, Labels, NamespaceScope, Peer, PeerKind, PortMatch, PortSel, Protocol, Workload, Workspace, NAMESPACE_NAME_LABEL,
+    ContainerPort, Labels, NamespaceScope, Peer, PeerKind, PortMatch, PortSel, Protocol, Workload, Workspace,
 };
 
 /// One end of a queried connection.
@@ -220,7 +220,7 @@ impl Engine<'_> {
         let ws = self.workspace();
         let (name, ns_labels) = match subject {
             Subject::Workload(w) => (ws.workloads.get(w).map(Workload::display).unwrap_or_default(), Labels::new()),
-            Subject::Pods(k) => (k.display.clone(), super::tiers::namespace_labels(ws, &k.namespace)),
+            Subject::Pods(k) => (k.display.clone(), ws.namespace_labels(&k.namespace)),
         };
         let applies = |r: &super::tiers::TierRule| match subject {
             Subject::Workload(w) => self.tiers.applies(r, w),
@@ -238,12 +238,7 @@ impl Engine<'_> {
             }
             for r in self.tiers.rules(tier, dir).iter().filter(|r| applies(r)) {
                 let Some(p) = ws.cluster_policies.get(r.policy) else { continue };
-                let Some(rule) = (match dir {
-                    Direction::Ingress => p.ingress.get(r.index),
-                    Direction::Egress => p.egress.get(r.index),
-                }) else {
-                    continue;
-                };
+                let Some(rule) = dir.cluster_rules(p).get(r.index) else { continue };
                 let at = format!("{tier}-tier {} (priority {}) {}", p.qualified_name(), p.priority, rule.label());
                 let matched = match (&rule.fail_closed, r.action) {
                     (Some(why), Action::Accept) => Match::No(format!("it fails closed and matches nothing: {why}")),
@@ -298,12 +293,7 @@ impl Engine<'_> {
                 }
             }
         }
-        if isolated {
-            let mut v = np();
-            reasons.append(&mut v.reasons);
-            v.reasons = reasons;
-            return v;
-        }
+        // An isolated subject returned the NetworkPolicy verdict on reaching the Baseline tier.
         reasons.push(format!("{d} of {name} is decided by no tier and no NetworkPolicy isolates it: allowed by default"));
         SideVerdict { allowed: true, allowed_by: Vec::new(), isolated_by: Vec::new(), reasons, decided_by: None }
     }
@@ -389,18 +379,12 @@ enum View<'a> {
 
 impl<'a> View<'a> {
     fn of(ws: &'a Workspace, t: &'a Target) -> View<'a> {
-        let ns_labels = |ns: &str| {
-            ws.namespaces
-                .get(ns)
-                .map(|n| n.labels.clone())
-                .unwrap_or_else(|| Labels::from([(NAMESPACE_NAME_LABEL.to_string(), ns.to_string())]))
-        };
         match t {
             Target::Workload(i) => match ws.workloads.get(*i) {
                 Some(w) => View::Pod {
                     display: w.display(),
                     namespace: &w.namespace,
-                    ns_labels: ns_labels(&w.namespace),
+                    ns_labels: ws.namespace_labels(&w.namespace),
                     labels: &w.labels,
                     ips: &w.ips,
                     ranges: None,
@@ -410,7 +394,7 @@ impl<'a> View<'a> {
             Target::Pods(k) => View::Pod {
                 display: k.display.clone(),
                 namespace: &k.namespace,
-                ns_labels: ns_labels(&k.namespace),
+                ns_labels: ws.namespace_labels(&k.namespace),
                 labels: &k.labels,
                 ips: &[],
                 ranges: Some(&k.pod_cidrs),

@@ -21,7 +21,7 @@ pub use service::{ApiServer, Blocked, Reach};
 
 use tiers::{Other, Tiers};
 pub use tiers::{ShadowedRule, TierOverlap};
-use crate::model::{Tier, ContainerPort, Labels, Requirement, Selector, NamespaceScope, NetworkPolicy, PeerKind, PortMatch, PortSel, Protocol, PolicyRule, Workload, Workspace};
+use crate::model::{ClusterPolicy, ClusterRule, Tier, ContainerPort, Labels, Requirement, Selector, NamespaceScope, NetworkPolicy, PeerKind, PortMatch, PortSel, Protocol, PolicyRule, Workload, Workspace};
 
 /// Direction of a rule.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -46,6 +46,14 @@ impl Direction {
         match self {
             Direction::Ingress => p.policy_types.ingress,
             Direction::Egress => p.policy_types.egress,
+        }
+    }
+
+    /// The rules of cluster policy `p` for this direction, in precedence order.
+    pub fn cluster_rules(self, p: &ClusterPolicy) -> &[ClusterRule] {
+        match self {
+            Direction::Ingress => &p.ingress,
+            Direction::Egress => &p.egress,
         }
     }
 

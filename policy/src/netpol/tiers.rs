@@ -11,7 +11,7 @@
 use std::net::IpAddr;
 
 use super::{compile_rule, BitSet, CompiledRule, ConnSet, Direction, Indexes};
-use crate::model::{Action, ClusterPolicy, Labels, Tier, Workload, Workspace, NAMESPACE_NAME_LABEL};
+use crate::model::{Action, ClusterPolicy, Labels, Tier, Workload, Workspace};
 
 /// What a compiled cluster rule matches when it fails closed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -116,11 +116,6 @@ fn dir_slot(d: Direction) -> usize {
     }
 }
 
-/// The labels of namespace `ns`: its object's, or the name label the API server sets.
-pub(crate) fn namespace_labels(ws: &Workspace, ns: &str) -> Labels {
-    ws.namespaces.get(ns).map(|n| n.labels.clone()).unwrap_or_else(|| Labels::from([(NAMESPACE_NAME_LABEL.to_string(), ns.to_string())]))
-}
-
 /// Whether policy `p`'s subject selects pods of namespace labels `ns` and pod `labels`.
 pub(crate) fn subject_matches(p: &ClusterPolicy, ns: &Labels, labels: &Labels) -> bool {
     p.subject.invalid.is_none() && p.subject.namespaces.matches(ns) && p.subject.pods.matches(labels)
@@ -142,7 +137,7 @@ impl Tiers {
         if ws.cluster_policies.is_empty() {
             return tiers;
         }
-        let ns_labels: Vec<Labels> = ws.workloads.iter().map(|w| namespace_labels(ws, &w.namespace)).collect();
+        let ns_labels: Vec<Labels> = ws.workloads.iter().map(|w| ws.namespace_labels(&w.namespace)).collect();
         for p in &ws.cluster_policies {
             let mut set = BitSet::new();
             for (i, w) in ws.workloads.iter().enumerate() {
@@ -156,8 +151,8 @@ impl Tiers {
         for pi in precedence(ws) {
             let Some(p) = ws.cluster_policies.get(pi) else { continue };
             let Some(tier) = p.tier else { continue };
-            for (dir, rules) in [(Direction::Ingress, &p.ingress), (Direction::Egress, &p.egress)] {
-                for (index, r) in rules.iter().enumerate() {
+            for dir in [Direction::Ingress, Direction::Egress] {
+                for (index, r) in dir.cluster_rules(p).iter().enumerate() {
                     let mut matcher = compile_rule(ws, &r.rule, ix);
                     matcher.id = *next_id;
                     *next_id += 1;
@@ -353,10 +348,7 @@ impl Tiers {
     }
 
     fn shadowed_by(&self, ws: &Workspace, rules: &[TierRule], k: usize, r: &TierRule, dir: Direction, budget: &mut usize) -> Option<Vec<(usize, usize)>> {
-        let written = ws.cluster_policies.get(r.policy).and_then(|p| match dir {
-            Direction::Ingress => p.ingress.get(r.index),
-            Direction::Egress => p.egress.get(r.index),
-        })?;
+        let written = ws.cluster_policies.get(r.policy).and_then(|p| dir.cluster_rules(p).get(r.index))?;
         // Domain names and nodes are not in the input: what they match cannot be compared.
         if r.fail_closed != FailClosed::No || !written.domains.is_empty() || !written.nodes.is_empty() {
             return None;

@@ -6,17 +6,14 @@ use crate::netpol::Direction;
 /// The rules of `p` per direction, evaluated and as written, with the key of their peers.
 pub(super) fn directions(p: &ClusterPolicy) -> [(Direction, &'static str, &[ClusterRule], &[RuleSpec]); 2] {
     [
-        (Direction::Ingress, "from", &p.ingress, p.spec.ingress.as_deref().unwrap_or_default()),
-        (Direction::Egress, "to", &p.egress, p.spec.egress.as_deref().unwrap_or_default()),
+        (Direction::Ingress, "from", Direction::Ingress.cluster_rules(p), p.spec.ingress.as_deref().unwrap_or_default()),
+        (Direction::Egress, "to", Direction::Egress.cluster_rules(p), p.spec.egress.as_deref().unwrap_or_default()),
     ]
 }
 
 /// Rule `index` of `p` in direction `dir`.
 pub(super) fn rule_of(p: &ClusterPolicy, dir: Direction, index: usize) -> Option<&ClusterRule> {
-    match dir {
-        Direction::Ingress => p.ingress.get(index),
-        Direction::Egress => p.egress.get(index),
-    }
+    dir.cluster_rules(p).get(index)
 }
 
 /// `v` as block-style YAML (flow style for empty maps and lists), keys in their order.
